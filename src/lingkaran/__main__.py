@@ -1,0 +1,5 @@
+import sys
+
+from lingkaran.cli import main
+
+sys.exit(main())

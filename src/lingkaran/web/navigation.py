@@ -1,0 +1,40 @@
+"""The navigation each role sees. Entries are shown only to roles that can open them (the views check again)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+from lingkaran.core.access import can
+from lingkaran.core.domain.roles import Capability, RoleName
+
+
+@dataclass(frozen=True)
+class NavItem:
+    url_name: str
+    label: str
+    capability: Capability | None = None
+    roles: frozenset[str] | None = None
+
+    def visible_to(self, user) -> bool:
+        if self.capability is not None and not can(user, self.capability):
+            return False
+        return self.roles is None or user.role in self.roles
+
+
+NAVIGATION: list[NavItem] = [
+    NavItem("web:dashboard", _("Dashboard")),
+    NavItem("web:my_regions", _("My regions"), roles=frozenset({RoleName.FIELD_AGENT})),
+    NavItem("web:my_funder", _("My organisation"), roles=frozenset({RoleName.FUNDER})),
+    NavItem("web:funder_list", _("Funders"), capability=Capability.VIEW_ALL_FUNDERS),
+    NavItem("web:user_list", _("Users"), capability=Capability.MANAGE_USERS),
+    NavItem("web:token_list", _("API tokens"), capability=Capability.MANAGE_API_TOKENS),
+    NavItem("web:audit_log", _("Audit log"), capability=Capability.VIEW_AUDIT_LOG),
+]
+
+
+def navigation_for(user) -> list[NavItem]:
+    if not (user and user.is_authenticated):
+        return []
+    return [item for item in NAVIGATION if item.visible_to(user)]

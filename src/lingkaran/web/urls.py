@@ -1,0 +1,27 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from lingkaran.web import views
+
+app_name = "web"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("language/", views.language_switch, name="language"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("audit/", views.audit_log, name="audit_log"),
+    path("settings/users/", views.user_list, name="user_list"),
+    path("settings/users/new/", views.user_create, name="user_create"),
+    path("settings/users/<int:user_id>/", views.user_edit, name="user_edit"),
+    path("settings/tokens/", views.token_list, name="token_list"),
+    path("settings/tokens/new/", views.token_create, name="token_create"),
+    path("settings/tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
+    path("funders/", views.funder_list, name="funder_list"),
+    path("funders/mine/", views.my_funder, name="my_funder"),
+    path("funders/<int:funder_id>/", views.funder_detail, name="funder_detail"),
+    path("regions/mine/", views.my_regions, name="my_regions"),
+    path("regions/<str:code>/", views.region_detail, name="region_detail"),
+    path("healthz", views.healthz, name="healthz"),
+]
