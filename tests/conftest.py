@@ -87,3 +87,94 @@ def login(client):
 @pytest.fixture
 def api_client(client):
     return client
+
+
+# --- Added for the foundation tests (web, api, core) ----------------------------------------------------------------
+
+# A small real region tree (Kemendagri codes): Kalimantan Timur > Penajam Paser Utara > Penajam > villages, and
+# Jawa Tengah > Kota Semarang > Semarang Tengah.
+REGION_TREE = [
+    ("64", "Kalimantan Timur"),
+    ("64.09", "Kabupaten Penajam Paser Utara"),
+    ("64.09.01", "Penajam"),
+    ("64.09.01.1001", "Tanjung Tengah"),
+    ("64.09.01.2020", "Giri Mukti"),
+    ("64.09.02", "Waru"),
+    ("64.02", "Kabupaten Kutai Kartanegara"),
+    ("33", "Jawa Tengah"),
+    ("33.74", "Kota Semarang"),
+    ("33.74.01", "Semarang Tengah"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The API's rate limits count in the cache; every test starts with none used."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def region_tree(db):
+    """``{code: Region}`` for ``REGION_TREE``."""
+    from tests.factories import RegionFactory
+
+    return {code: RegionFactory(code=code, name=name) for code, name in REGION_TREE}
+
+
+@pytest.fixture
+def bearer(db):
+    """``bearer(user)`` -> ``(client, token_row, plain_token)``: a fresh client sending ``Authorization: Bearer``.
+
+    The token is created by the real service, by an operator."""
+    from django.test import Client
+
+    from lingkaran.core.services import api_token_create
+
+    def make(user, *, name: str = "Mitra", expires_at=None, created_by=None):
+        creator = created_by or (user if user.role == "operator" else UserFactory(role="operator"))
+        token, plain = api_token_create(user=user, name=name, created_by=creator, expires_at=expires_at)
+        return Client(HTTP_AUTHORIZATION=f"Bearer {plain}"), token, plain
+
+    return make
+
+
+PROBLEM_KEYS = {"type", "title", "status", "code", "detail", "details", "instance", "request_id"}
+
+
+@pytest.fixture
+def assert_problem():
+    """``assert_problem(response, status, code)`` checks an ``application/problem+json`` answer and returns its body."""
+    import json
+
+    def check(response, status: int, code: str) -> dict:
+        assert response.status_code == status, response.content[:500]
+        assert response["Content-Type"] == "application/problem+json"
+        body = json.loads(response.content)
+        assert set(body) == PROBLEM_KEYS
+        assert body["status"] == status
+        assert body["code"] == code
+        assert body["type"].endswith("#" + code)
+        assert body["instance"] == response.wsgi_request.path
+        assert body["request_id"] == response["X-Request-ID"]
+        assert isinstance(body["title"], str) and body["title"]
+        assert isinstance(body["detail"], str) and body["detail"]
+        assert isinstance(body["details"], dict)
+        return body
+
+    return check
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_argon2():
+    """Passwords are still hashed with Argon2 (the production hasher), with small cost parameters so that the suite
+    stays fast; the parameters are written into each hash, so checking works the same way."""
+    from django.contrib.auth.hashers import Argon2PasswordHasher
+
+    saved = (Argon2PasswordHasher.time_cost, Argon2PasswordHasher.memory_cost, Argon2PasswordHasher.parallelism)
+    Argon2PasswordHasher.time_cost, Argon2PasswordHasher.memory_cost, Argon2PasswordHasher.parallelism = 1, 1024, 1
+    yield
+    Argon2PasswordHasher.time_cost, Argon2PasswordHasher.memory_cost, Argon2PasswordHasher.parallelism = saved

@@ -57,12 +57,13 @@ class AppendOnly(Operation):
         pass
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        # params=None: the PL/pgSQL body contains '%' placeholders of RAISE, which must not be read as query params.
         for statement in append_only_sql(schema_editor.connection.vendor, self.table):
-            schema_editor.execute(statement)
+            schema_editor.execute(statement, params=None)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         for statement in drop_append_only_sql(schema_editor.connection.vendor, self.table):
-            schema_editor.execute(statement)
+            schema_editor.execute(statement, params=None)
 
     def describe(self):
         return f"Make {self.table} append-only"

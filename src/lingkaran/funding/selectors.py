@@ -31,3 +31,8 @@ def funder_for(user, funder_id: int) -> Funder:
 
 def funder_of_user(user) -> Funder | None:
     return Funder.objects.filter(memberships__user=user).first() if user.is_authenticated else None
+
+
+def funder_region_codes() -> set[str]:
+    """Region codes that funders (local governments) refer to; the region loader keeps them."""
+    return set(Funder.objects.exclude(region_code="").values_list("region_code", flat=True))

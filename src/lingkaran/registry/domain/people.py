@@ -1,0 +1,81 @@
+"""Phone numbers and names: pure normalisation used for storage, display and duplicate detection."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_DIGITS = re.compile(r"\D")
+# Honorifics and titles that differ between lists of the same person (Pemda list vs KTP vs field form).
+_TITLES = {
+    "H",
+    "HJ",
+    "HAJI",
+    "HAJJAH",
+    "DR",
+    "DRS",
+    "DRA",
+    "IR",
+    "ST",
+    "SE",
+    "SH",
+    "SPD",
+    "SAG",
+    "SKOM",
+    "AMD",
+    "BPK",
+    "BAPAK",
+    "IBU",
+    "SDR",
+    "SDRI",
+    "TN",
+    "NY",
+    "NN",
+    "ALM",
+    "ALMH",
+}
+
+
+class PhoneError(ValueError):
+    pass
+
+
+def normalise_phone(raw: str) -> str:
+    """``0812-3456-7890``, ``62812…``, ``+62 812…`` -> ``+628123456789``. Raises PhoneError when not Indonesian."""
+    text = str(raw).strip()
+    if not text:
+        return ""
+    digits = _DIGITS.sub("", text)
+    if text.startswith("+") and not digits.startswith("62"):
+        raise PhoneError("phone_not_indonesian")
+    if digits.startswith("62"):
+        national = digits[2:]
+    elif digits.startswith("0"):
+        national = digits[1:]
+    elif digits.startswith("8"):
+        national = digits
+    else:
+        raise PhoneError("phone_invalid")
+    national = national.lstrip("0")
+    if not 8 <= len(national) <= 12:
+        raise PhoneError("phone_length")
+    return "+62" + national
+
+
+def mask_phone(phone: str) -> str:
+    if len(phone) < 8:
+        return "•" * len(phone)
+    return phone[:6] + "•" * (len(phone) - 9) + phone[-3:]
+
+
+def normalise_name(raw: str) -> str:
+    """Upper-case ASCII words without titles or punctuation: ``Hj. Siti Aminah, S.Pd`` -> ``SITI AMINAH``."""
+    text = unicodedata.normalize("NFKD", str(raw)).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^A-Za-z ]+", " ", text.replace(".", " ").replace(",", " ")).upper()
+    words = [w for w in text.split() if w not in _TITLES]
+    return " ".join(words)
+
+
+def clean_name(raw: str) -> str:
+    """The name as shown: single spaces, no control characters; refuses nothing (that is the caller's rule)."""
+    return " ".join(str(raw).split())
