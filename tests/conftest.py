@@ -13,21 +13,17 @@ import pytest
 from django.apps import apps
 from django.db import connection
 
-from lingkaran.core import db as core_db
 from lingkaran.demo import DEMO_PASSWORD
 from tests.factories import UserFactory
 
 REQUIRE_SERVICES = os.environ.get("LINGKARAN_REQUIRE_SERVICES") == "1"
 
 
-def _append_only_tables() -> list[str]:
-    return [m._meta.db_table for m in apps.get_models() if getattr(m, "append_only", False)]
-
-
 @pytest.fixture(autouse=True, scope="session")
-def _sqlite_flush_respects_append_only_triggers():
-    """SQLite has no TRUNCATE: Django's test flush DELETEs, which the append-only triggers refuse. Around that flush
-    only, drop the triggers and create them again (PostgreSQL's flush TRUNCATEs and needs nothing)."""
+def _sqlite_flush_respects_guard_triggers():
+    """SQLite has no TRUNCATE: Django's test flush DELETEs, which the guard triggers (append-only tables, settled
+    reservations) refuse. Around that flush only, drop every trigger and create it again from its own SQL
+    (PostgreSQL's flush TRUNCATEs, which row triggers do not see)."""
     from django.core.management import sql as management_sql
 
     original = management_sql.sql_flush
@@ -36,9 +32,11 @@ def _sqlite_flush_respects_append_only_triggers():
         statements = original(style, conn, *args, **kwargs)
         if conn.vendor != "sqlite" or not statements:
             return statements
-        tables = _append_only_tables()
-        before = [s for t in tables for s in core_db.drop_append_only_sql("sqlite", t)]
-        after = [s for t in tables for s in core_db.append_only_sql("sqlite", t)]
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+            triggers = cursor.fetchall()
+        before = [f'DROP TRIGGER IF EXISTS "{name}";' for name, _sql in triggers]
+        after = [sql + ";" for _name, sql in triggers]
         return before + statements + after
 
     management_sql.sql_flush = sql_flush
@@ -160,8 +158,10 @@ def assert_problem():
         assert body["type"].endswith("#" + code)
         assert body["instance"] == response.wsgi_request.path
         assert body["request_id"] == response["X-Request-ID"]
-        assert isinstance(body["title"], str) and body["title"]
-        assert isinstance(body["detail"], str) and body["detail"]
+        assert isinstance(body["title"], str)
+        assert body["title"]
+        assert isinstance(body["detail"], str)
+        assert body["detail"]
         assert isinstance(body["details"], dict)
         return body
 
@@ -178,3 +178,58 @@ def _cheap_argon2():
     Argon2PasswordHasher.time_cost, Argon2PasswordHasher.memory_cost, Argon2PasswordHasher.parallelism = 1, 1024, 1
     yield
     Argon2PasswordHasher.time_cost, Argon2PasswordHasher.memory_cost, Argon2PasswordHasher.parallelism = saved
+
+
+@pytest.fixture
+def db_places_holding(db):
+    """``db_places_holding(text)`` -> every ``table.column`` of every model whose stored value contains ``text``."""
+
+    def find(text: str) -> list[str]:
+        places = []
+        for model in apps.get_models(include_auto_created=True):
+            fields = list(model._meta.concrete_fields)
+            for row in model._base_manager.values_list(*[f.attname for f in fields]):
+                for field, value in zip(fields, row, strict=True):
+                    if value is not None and text in str(value):
+                        places.append(f"{model._meta.db_table}.{field.column}")
+        return places
+
+    return find
+
+
+# --- Added for the worker registry pages (tests/web/test_registry_*.py, tests/browser/test_registration_mobile.py) ---
+
+# Valid NIKs issued in kecamatan Penajam (64.09.01): a man born 17 August 1990 and a woman born 5 March 1985.
+NIK_MAN = "6409011708900001"
+NIK_WOMAN = "6409014503850002"
+
+
+@pytest.fixture
+def register_worker(db):
+    """``register_worker(actor, nik=…, **fields)`` registers a worker through the real service and returns it.
+
+    Defaults: a man born 17-08-1990, ojek driver in desa Giri Mukti (64.09.01.2020), consent to registration."""
+    import datetime
+
+    from lingkaran.registry.domain.nik import check_nik
+    from lingkaran.registry.services import WorkerInput, worker_register
+
+    def register(actor, nik: str = NIK_MAN, *, source: str | None = None, **fields):
+        decoded = check_nik(nik, today=datetime.date.today())
+        data = {
+            "nik": nik,
+            "full_name": "Budi Hartono",
+            "birth_date": decoded.birth_date,
+            "sex": decoded.sex,
+            "occupation": "ojek_pangkalan",
+            "declared_income": 1_000_000,
+            "phone": "0812-3456-7890",
+            "address": "Jl. Provinsi Km 5 RT 03",
+            "region_code": "64.09.01.2020",
+            "consents": [("registration", "paper")],
+            **fields,
+        }
+        kwargs = {"source": source} if source else {}
+        return worker_register(actor=actor, data=WorkerInput(**data), **kwargs)
+
+    return register
