@@ -1,4 +1,5 @@
 import pytest
+from playwright.sync_api import expect
 
 from lingkaran.demo import DEMO_PASSWORD
 from tests.factories import UserFactory
@@ -22,8 +23,7 @@ def test_log_in_on_a_phone_sees_indonesian_dashboard_then_switches_to_english(li
     page.screenshot(path=f"{artifacts_dir}/dashboard-id-360.png", full_page=True)
 
     page.get_by_label("Bahasa").select_option("en")
-    page.wait_for_load_state()
-    assert page.locator("html").get_attribute("lang") == "en"
+    expect(page.locator("html")).to_have_attribute("lang", "en")
     assert page.get_by_role("heading", level=1).inner_text() == "Welcome, Rina Operator"
     page.screenshot(path=f"{artifacts_dir}/dashboard-en-360.png", full_page=True)
 

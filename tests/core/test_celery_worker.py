@@ -42,9 +42,24 @@ def worker(tmp_path):
         "DATABASE_URL": f"sqlite:///{tmp_path}/worker.sqlite3",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "lingkaran.config.celery", "worker", "--pool=solo",
-         "--concurrency=1", "-Q", queue, "--without-gossip", "--without-mingle", "--loglevel=WARNING"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "lingkaran.config.celery",
+            "worker",
+            "--pool=solo",
+            "--concurrency=1",
+            "-Q",
+            queue,
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=WARNING",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         yield process, queue

@@ -43,8 +43,15 @@ def test_role_can(role, capability, allowed):
 
 def test_every_capability_is_granted_to_someone_and_auditor_only_reads():
     assert set(CAPABILITIES) == set(Capability)
-    writes = {Capability.MANAGE_USERS, Capability.MANAGE_API_TOKENS, Capability.MANAGE_MONEY,
-              Capability.REGISTER_WORKERS, Capability.VERIFY_WORKERS, Capability.IMPORT_WORKERS,
-              Capability.EXPORT_PERSONAL_DATA, Capability.REVEAL_PERSONAL_DATA}
+    writes = {
+        Capability.MANAGE_USERS,
+        Capability.MANAGE_API_TOKENS,
+        Capability.MANAGE_MONEY,
+        Capability.REGISTER_WORKERS,
+        Capability.VERIFY_WORKERS,
+        Capability.IMPORT_WORKERS,
+        Capability.EXPORT_PERSONAL_DATA,
+        Capability.REVEAL_PERSONAL_DATA,
+    }
     for capability in writes:
         assert RoleName.AUDITOR not in CAPABILITIES[capability]

@@ -61,16 +61,6 @@ def test_number_filter_groups_thousands_per_language():
     assert render("{{ n|number }}", "en", n=1234567) == "1,234,567"
 
 
-def test_rupiah_filter_follows_the_active_request_language(client, make_user, login):
-    """The page language decides the separator: switch to English and the same filter groups with commas."""
-    login(make_user("worker"))
-    with translation.override("id"):
-        assert render("{{ a|rupiah }}", translation.get_language(), a=16800) == "Rp 16.800"
-    client.post("/language/", {"language": "en"})
-    response = client.get("/dashboard/")
-    assert response.wsgi_request.LANGUAGE_CODE == "en"
-
-
 @pytest.mark.django_db
 def test_anonymous_pages_default_to_indonesian(client):
     response = client.get("/login/")

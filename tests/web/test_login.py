@@ -31,7 +31,8 @@ def test_login_page_renders_in_indonesian(client):
     assert response.status_code == 200
     text = response.content.decode()
     assert '<html lang="id">' in text
-    assert 'name="username"' in text and 'name="password"' in text
+    assert 'name="username"' in text
+    assert 'name="password"' in text
     assert response["Content-Language"] == "id"
 
 
@@ -103,9 +104,7 @@ def test_login_follows_a_local_next_but_not_an_external_one(client, make_user):
     assert response.status_code == 302
     assert response["Location"] == "/audit/"
     other = Client()
-    response = other.post(
-        "/login/?next=https://jahat.example/", {"username": "hendra", "password": DEMO_PASSWORD}
-    )
+    response = other.post("/login/?next=https://jahat.example/", {"username": "hendra", "password": DEMO_PASSWORD})
     assert response.status_code == 302
     assert response["Location"] == "/dashboard/"
 

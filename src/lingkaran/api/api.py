@@ -6,7 +6,7 @@ pagination (see ``api/pagination.py``).
 """
 
 from ninja import NinjaAPI
-from ninja.throttling import AnonRateThrottle, AuthRateThrottle
+from ninja.throttling import AnonRateThrottle, UserRateThrottle
 
 from lingkaran import __version__
 from lingkaran.api import errors
@@ -23,9 +23,10 @@ api = NinjaAPI(
     ),
     auth=AUTH,
     urls_namespace="api",
-    throttle=[AnonRateThrottle("60/m"), AuthRateThrottle("1200/m")],
+    throttle=[AnonRateThrottle("120/m"), UserRateThrottle("1200/m")],
 )
 errors.install(api)
 api.add_router("/", core.router)
 api.add_router("/", registry.router)
 api.add_router("/", funding.router)
+api.add_router("/", "lingkaran.api.routers.imports.router")

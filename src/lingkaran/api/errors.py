@@ -100,6 +100,23 @@ def install(api) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request, exc: HttpError):
+        if exc.status_code == 403 and "csrf" in str(exc).lower():
+            return problem(
+                request,
+                status=403,
+                code="csrf_failed",
+                title=_(
+                    "The CSRF check failed: send the csrftoken cookie value in the X-CSRFToken header, or use a token."
+                ),
+            )
+        if exc.status_code == 400:
+            return problem(
+                request,
+                status=400,
+                code="malformed_request",
+                title=_("The request body could not be read; send valid JSON (or form data where documented)."),
+                detail=str(exc),
+            )
         return problem(request, status=exc.status_code, code=f"http_{exc.status_code}", title=str(exc))
 
     @api.exception_handler(Http404)

@@ -37,7 +37,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("DATABASE_URL", "sqlite:///<var>/lingkaran.sqlite3", "Database: `sqlite:///path` or `postgres://…`"),
     Variable("SECRET_KEY", "(generated into var/ in development)", "Django secret key", secret=True),
     Variable("DEBUG", "on in development, off in production", "Django debug pages; must be off in production"),
-    Variable("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1] (development)", "Comma-separated host names served"),
+    Variable(
+        "ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver (development)", "Comma-separated host names served"
+    ),
     Variable("CSRF_TRUSTED_ORIGINS", "(empty)", "Comma-separated origins such as `https://lingkaran.example.id`"),
     Variable(
         "CELERY_BROKER_URL",
@@ -81,7 +83,21 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("LINGKARAN_LOG_LEVEL", "INFO", "Log level of the `lingkaran` loggers"),
     Variable("LINGKARAN_LOGIN_FAILURE_LIMIT", "5", "Failed log-ins (per user name and address) before a lock-out"),
     Variable("LINGKARAN_LOGIN_COOLOFF_MINUTES", "15", "How long a lock-out lasts"),
-    Variable("LINGKARAN_PUBLIC_URL", "http://127.0.0.1:8000", "Address printed by `lingkaran up` and used in links"),
+    Variable(
+        "LINGKARAN_PUBLIC_URL", "http://127.0.0.1:8000", "Public address used in links sent outside the site (receipts)"
+    ),
+    Variable(
+        "LINGKARAN_PROXY_COUNT",
+        "0",
+        "Trusted reverse proxies in front (nginx = 1): the client address is then read from X-Forwarded-For",
+    ),
+    Variable("LINGKARAN_CACHE_URL", "(empty: per-process memory)", "Shared cache for rate limits, e.g. `redis://…/1`"),
+    Variable(
+        "LINGKARAN_ADMIN_PASSWORD",
+        "(empty: prompt)",
+        "Password for `lingkaran createadmin` without a prompt",
+        secret=True,
+    ),
 )
 
 _KNOWN = {v.name for v in VARIABLES}

@@ -101,9 +101,11 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "axes",
+    "ninja",  # serves the API docs page's Swagger UI from local static files (no CDN)
     "lingkaran.core",
     "lingkaran.registry",
     "lingkaran.funding",
+    "lingkaran.ledger",
     "lingkaran.web",
     "lingkaran.api",
 ]
@@ -122,6 +124,7 @@ MIDDLEWARE = [
     "lingkaran.core.middleware.RequestContextMiddleware",
     "axes.middleware.AxesMiddleware",
     "lingkaran.web.middleware.DomainErrorMiddleware",
+    "lingkaran.api.middleware.ApiProblemFallbackMiddleware",
 ]
 
 ROOT_URLCONF = "lingkaran.config.urls"
@@ -182,7 +185,7 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = True
-    SECURE_REDIRECT_EXEMPT = [r"^api/v1/health$"]
+    SECURE_REDIRECT_EXEMPT = [r"^api/v1/health$", r"^healthz$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -240,6 +243,8 @@ if PRODUCTION and LINGKARAN_GATEWAY == "sandbox":
 LINGKARAN_AGENCY = env.get("LINGKARAN_AGENCY", "simulator")
 if LINGKARAN_AGENCY not in {"simulator", "file"}:
     raise ConfigError(f"LINGKARAN_AGENCY={LINGKARAN_AGENCY!r} must be simulator or file")
+if PRODUCTION and LINGKARAN_AGENCY == "simulator":
+    raise ConfigError("LINGKARAN_AGENCY=simulator pays no real contributions; production needs LINGKARAN_AGENCY=file")
 PUBLIC_URL = env.get("LINGKARAN_PUBLIC_URL", "http://127.0.0.1:8000")
 
 # --- Logging --------------------------------------------------------------------------------------------------------
@@ -256,6 +261,22 @@ LOGGING = {
         },
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
+}
+
+# --- Proxies and cache ----------------------------------------------------------------------------------------------
+PROXY_COUNT = env.get_int("LINGKARAN_PROXY_COUNT", 0)
+if PROXY_COUNT < 0:
+    raise ConfigError("LINGKARAN_PROXY_COUNT must be 0 or more")
+AXES_IPWARE_PROXY_COUNT = PROXY_COUNT or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if PROXY_COUNT else ("REMOTE_ADDR",)
+NINJA_NUM_PROXIES = PROXY_COUNT or None
+_cache_url = env.get("LINGKARAN_CACHE_URL")
+if _cache_url and not _cache_url.startswith(("redis://", "rediss://")):
+    raise ConfigError("LINGKARAN_CACHE_URL must be a redis:// address")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+    if _cache_url
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 
 # --- API ------------------------------------------------------------------------------------------------------------

@@ -270,7 +270,8 @@ def token_revoke(request, token_id: int):
 @login_required
 def funder_list(request):
     require(request.user, Capability.VIEW_ALL_FUNDERS)
-    funders = funding_selectors.funders_visible_to(request.user).annotate(members=Count("memberships"))
+    # Explicit order: Django drops Meta.ordering from aggregate (GROUP BY) queries.
+    funders = funding_selectors.funders_visible_to(request.user).annotate(members=Count("memberships")).order_by("name")
     return render(request, "web/funders.html", {"funders": funders})
 
 

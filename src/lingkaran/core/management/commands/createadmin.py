@@ -3,6 +3,7 @@ import os
 
 from django.core.management.base import BaseCommand, CommandError
 
+from lingkaran.config import env
 from lingkaran.core.errors import InvalidInput
 from lingkaran.core.models import Role
 from lingkaran.core.services import user_create
@@ -22,7 +23,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        password = options["password"] or os.environ.get("LINGKARAN_ADMIN_PASSWORD")
+        password = options["password"] or env.get("LINGKARAN_ADMIN_PASSWORD")
         if not password:
             if not os.isatty(0):
                 raise CommandError("no password: set LINGKARAN_ADMIN_PASSWORD or run in a terminal")

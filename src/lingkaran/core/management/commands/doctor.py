@@ -25,8 +25,14 @@ class Command(BaseCommand):
         if settings.CELERY_TASK_ALWAYS_EAGER:
             self.stdout.write("celery     eager (no CELERY_BROKER_URL): tasks run in-process")
             return
+        from lingkaran.config.celery import app
         from lingkaran.core.tasks import probe
 
+        # Reach the broker first: an unreachable one is then kombu's OperationalError, which the ``lingkaran`` command
+        # reports in one line naming CELERY_BROKER_URL (sending straight away fails deep in the result backend).
+        with app.connection_for_write() as broker:
+            broker.ensure_connection(max_retries=1)
+        self.stdout.write("broker     ok")
         nonce = uuid.uuid4().hex
         result = probe.delay(nonce)
         try:
