@@ -53,7 +53,13 @@ DEMO_REGIONS: list[tuple[str, str]] = [
     ("33.74.01.1003", "Jagalan"),
     ("33.74.01.1004", "Kranggan"),
     ("33.74.02", "Semarang Utara"),
+    ("33.74.02.1001", "Bandarharjo"),
+    ("33.74.02.1002", "Bulu Lor"),
+    ("33.74.02.1003", "Plombokan"),
     ("33.74.03", "Semarang Timur"),
+    ("33.74.03.1001", "Kemijen"),
+    ("33.74.03.1002", "Rejomulyo"),
+    ("33.74.03.1003", "Mlatibaru"),
     ("64", "Kalimantan Timur"),
     ("64.09", "Kabupaten Penajam Paser Utara"),
     ("64.09.01", "Penajam"),
@@ -64,12 +70,25 @@ DEMO_REGIONS: list[tuple[str, str]] = [
     ("64.09.01.2020", "Giri Mukti"),
     ("64.09.01.2021", "Bukit Subur"),
     ("64.09.02", "Waru"),
+    ("64.09.02.1003", "Waru"),
+    ("64.09.02.2001", "Api-api"),
+    ("64.09.02.2002", "Sesulu"),
     ("64.09.03", "Babulu"),
+    ("64.09.03.2001", "Babulu Darat"),
+    ("64.09.03.2002", "Labangka"),
+    ("64.09.03.2003", "Babulu Laut"),
     ("64.09.04", "Sepaku"),
+    ("64.09.04.1005", "Sepaku"),
+    ("64.09.04.1006", "Pemaluan"),
+    ("64.09.04.2001", "Tengin Baru"),
     ("74", "Sulawesi Tenggara"),
     ("74.13", "Kabupaten Muna Barat"),
     ("74.13.01", "Sawerigadi"),
+    ("74.13.01.2001", "Wakoila"),
+    ("74.13.01.2002", "Waukuni"),
     ("74.13.02", "Barangka"),
+    ("74.13.02.2001", "Wuna"),
+    ("74.13.02.2002", "Lafinde"),
 ]
 
 DEMO_FUNDERS = [
@@ -134,3 +153,467 @@ def build(*, seed: int = DEMO_SEED, log=print) -> None:
     for step in STEPS:
         with transaction.atomic():
             step(rng, log)
+
+
+# --- Workers (registry) ---------------------------------------------------------------------------------------------
+# About 3,000 synthetic workers across the demo villages, written set-based (bulk inserts, values encrypted and
+# indexed in Python) rather than through 3,000 calls of ``worker_register``. Every NIK is valid: the kecamatan of the
+# worker's village, the birth date (+40 for women) and a serial from 0001. Names are drawn from the lists below and
+# kept apart enough that the only duplicate candidates are the planted ones (a title or a typo, a shared phone).
+
+DEMO_WORKER_COUNT = 3000
+DEMO_WORKER_SOURCES = {"field_agent", "funder", "pemda_list", "zakat_list", "operator"}
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+_MALE_GIVEN = _words(
+    "Agus Ahmad Andi Anwar Arif Arifin Bambang Basri Bayu Budi Darmawan Dedi Eko Edi Fajar Hadi Hamzah Hasan Hendra "
+    "Heru Imam Irwan Ismail Iwan Joko Jufri Kurnia Lukman Mulyono Nur Paijo Parno Purnomo Rahmat Ridwan Rizki Rudi "
+    "Rusdi Samsul Sarwono Slamet Sugeng Sukardi Suparman Supri Sutrisno Syamsul Teguh Tukiman Wahyu Wawan Yusuf "
+    "Zainal Arsyad Saharuddin Haris Gilang Taufik Yanto Sodikin Marwan Didik Ilham Fauzan Junaidi Kasim Misran"
+)
+_FEMALE_GIVEN = _words(
+    "Aminah Ani Ayu Dewi Dian Eka Endang Erna Fatimah Fitri Halimah Hasnah Ika Indah Juwariyah Kartini Kasmini Lestari "
+    "Marlina Mega Murni Ngatini Novi Nurhayati Painem Puji Ratna Rina Rini Rohani Rusmini Sarinah Siti Sri Sulastri "
+    "Sumiati Suparmi Tumini Wati Wulan Yanti Yuli Umi Nining Sutini Darsih Warsini Lilis Nurul Khotimah Masitah "
+    "Jumiati Salmah Nursiah Hartini Suwarni Rukmini Sukesih Tarmini Mardiana Saodah"
+)
+_MALE_FAMILY = _words(
+    "Santoso Wibowo Susanto Prasetyo Hidayat Saputra Nugroho Kurniawan Setiawan Wijaya Pratama Rahman Hakim "
+    "Syahputra Gunawan Hartono Purwanto Suryadi Sulistyo Wahyudi Haryanto Sudarmo Firmansyah Hermawan Ramadhan "
+    "Kusnadi Suprapto Mulyadi Wahyono Subagyo Sumarno Riyanto Iskandar Fadillah Siregar Maulana Effendi Hamid"
+)
+_FEMALE_FAMILY = _words(
+    "Rahayu Lestari Wulandari Handayani Puspitasari Anggraini Safitri Maharani Susilowati Kusumawati Fitriani "
+    "Yuliani Rahmawati Hasanah Nurjanah Amalia Pertiwi Sari Utami Permatasari Novitasari Kurniasih Andriani "
+    "Setyaningsih Purwaningsih Mulyani Suryani Astuti Wahyuni Rahmah"
+)
+_STREETS = _words(
+    "Melati Kenanga Mawar Anggrek Flamboyan Cempaka Pattimura Diponegoro Sudirman Pemuda Kartini Pelabuhan Nelayan "
+    "Pasar Masjid Poros Transmigrasi Pahlawan Merdeka Pramuka Kelapa Bakau"
+)
+_MOBILE_PREFIXES = ("812", "813", "821", "822", "852", "853", "857", "858", "877", "878", "895", "896", "838", "831")
+_OCCUPATION_WEIGHTS = {
+    "ojol": 14, "ojek_pangkalan": 6, "pedagang_kaki_lima": 12, "pedagang_pasar": 6, "pedagang_keliling": 5,
+    "warung": 3, "nelayan": 9, "petani": 9, "buruh_tani": 7, "pekebun": 3, "peternak": 2, "pemulung": 5,
+    "pengepul": 1, "prt": 5, "pengasuh": 1, "buruh_bangunan": 5, "tukang": 2, "juru_parkir": 2, "buruh_angkut": 2,
+    "penjahit": 1, "becak": 1, "kurir": 2, "sopir_angkot": 1, "marbot": 1, "guru_ngaji": 1, "lainnya": 1,
+}  # fmt: skip
+_RURAL_OCCUPATIONS = {"nelayan", "petani", "buruh_tani", "pekebun", "peternak"}
+_INCOMES = ((1_000_000, 60), (800_000, 10), (1_200_000, 10), (1_500_000, 10), (2_000_000, 7), (2_500_000, 3))
+_DECILES = ((1, 18), (2, 20), (3, 18), (4, 14), (5, 10), (6, 5), (7, 3), (None, 12))
+_VERIFY_REASONS = (
+    "Data sesuai KTP dan kunjungan lapangan.",
+    "Cocok dengan data DTSEN dan KTP.",
+    "Diverifikasi lewat telepon dan foto KTP.",
+)
+_REJECT_REASONS = (
+    "Sudah terdaftar sebagai peserta penerima upah (PU) oleh pemberi kerja.",
+    "Penghasilan jauh di atas batas program.",
+    "Tidak dapat ditemui setelah tiga kali kunjungan.",
+    "Data KTP tidak sesuai dengan orang yang ditemui.",
+)
+# Region prefix -> (share of the workers, [(nominator user name, source, weight)]). Everyone is verified by
+# 'verifikator', who nominates nobody (maker-checker).
+_NOMINATORS = {
+    "64.09": (0.45, [("agen.ppu", "field_agent", 6), ("pemda.ppu", "pemda_list", 3), ("operator", "zakat_list", 1)]),
+    "33.74": (0.40, [("agen.semarang", "field_agent", 7), ("csr.bankjateng", "funder", 2), ("operator", "operator", 1)]),
+    "74.13": (0.15, [("operator", "zakat_list", 3), ("operator", "pemda_list", 1)]),
+}  # fmt: skip
+
+
+def _pick(rng: random.Random, weighted):
+    items, weights = zip(*weighted, strict=True)
+    return rng.choices(items, weights=weights)[0]
+
+
+def _demo_person(rng: random.Random, sex: str, province: str) -> str:
+    given = _MALE_GIVEN if sex == "M" else _FEMALE_GIVEN
+    family = _MALE_FAMILY if sex == "M" else _FEMALE_FAMILY
+    words = [rng.choice(given)]
+    if rng.random() < 0.35:
+        words.append(rng.choice(given))
+    words.append(rng.choice(family))
+    if province == "74" and rng.random() < 0.8:  # Muna names: La / Wa (La Ode, Wa Ode for the nobility)
+        words.insert(0, ("La" if sex == "M" else "Wa") + (" Ode" if rng.random() < 0.2 else ""))
+    return " ".join(dict.fromkeys(words))
+
+
+def _demo_phone(rng: random.Random, used: set[str]) -> str:
+    while True:
+        phone = (
+            "+62" + rng.choice(_MOBILE_PREFIXES) + "".join(rng.choice("0123456789") for _ in range(rng.choice((7, 8))))
+        )
+        if phone not in used:
+            used.add(phone)
+            return phone
+
+
+def _demo_worker_plan(rng: random.Random, today) -> list[dict]:
+    """The workers as plain values (no database, no encryption), planted duplicates last."""
+    from datetime import date, timedelta
+
+    from rapidfuzz import fuzz, process
+
+    from lingkaran.registry.domain.people import normalise_name
+
+    villages = [(code, name) for code, name in DEMO_REGIONS if code.count(".") == 3]
+    by_prefix = {p: [v for v in villages if v[0].startswith(p + ".")] for p in _NOMINATORS}
+    serials: dict[str, int] = {}
+    phones: set[str] = set()
+    names_by_village: dict[str, list[str]] = {}
+    names_by_birth: dict[date, list[str]] = {}
+    start, span = date(1961, 1, 1), (date(2005, 12, 31) - date(1961, 1, 1)).days
+
+    def nik_for(district: str, birth: date, sex: str) -> str:
+        stem = district.replace(".", "") + f"{birth.day + (40 if sex == 'F' else 0):02d}{birth:%m%y}"
+        serials[stem] = serials.get(stem, 0) + 1
+        return f"{stem}{serials[stem]:04d}"
+
+    def too_close(key: str, names: list[str]) -> bool:
+        return bool(names) and process.extractOne(key, names, scorer=fuzz.token_sort_ratio, score_cutoff=85) is not None
+
+    plan = []
+    for prefix, (share, nominators) in _NOMINATORS.items():
+        for _ in range(round(DEMO_WORKER_COUNT * share)):
+            village, village_name = rng.choice(by_prefix[prefix])
+            sex = "F" if rng.random() < 0.45 else "M"
+            while True:
+                birth = start + timedelta(days=rng.randrange(span))
+                name = _demo_person(rng, sex, prefix[:2])
+                key = normalise_name(name)
+                if not too_close(key, names_by_village.get(village, [])) and not too_close(
+                    key, names_by_birth.get(birth, [])
+                ):
+                    break
+            names_by_village.setdefault(village, []).append(key)
+            names_by_birth.setdefault(birth, []).append(key)
+            nominator, source = _pick(rng, [(n[:2], n[2]) for n in nominators])
+            occupation = _pick(
+                rng,
+                [
+                    (o, w * (1.5 if o in _RURAL_OCCUPATIONS and prefix != "33.74" else 1))
+                    for o, w in _OCCUPATION_WEIGHTS.items()
+                ],
+            )
+            decile = _pick(rng, _DECILES)
+            age = today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+            street = rng.choice(_STREETS)
+            plan.append(
+                {
+                    "nik": nik_for(village[:8], birth, sex),
+                    "full_name": name,
+                    "birth_date": birth,
+                    "sex": sex,
+                    "phone": _demo_phone(rng, phones) if rng.random() < 0.9 else "",
+                    "address": f"Jl. {street} No. {rng.randint(1, 120)}, RT {rng.randint(1, 12):03d}/RW "
+                    f"{rng.randint(1, 8):03d}, {village_name}",
+                    "region_code": village,
+                    "occupation": occupation,
+                    "income": _pick(rng, _INCOMES),
+                    "decile": decile,
+                    "disability": rng.random() < 0.03,
+                    "elderly": age >= 60,
+                    "female_head": sex == "F" and rng.random() < 0.25,
+                    "extreme_poverty": decile == 1 and rng.random() < 0.5,
+                    "zakat": source == "zakat_list" or (decile is not None and decile <= 3 and rng.random() < 0.4),
+                    "nominator": nominator,
+                    "source": source,
+                    "status": _pick(rng, (("verified", 85), ("nominated", 12), ("rejected", 3))),
+                    "days_ago": rng.randint(20, 300),
+                    "heirs": _demo_heirs(rng, sex, name, birth),
+                    "contact": rng.random() < 0.85,
+                    "funder_reporting": rng.random() < 0.6,
+                }
+            )
+    # Planted duplicates: the same person registered again (a title, a typo), and two people sharing a phone.
+    originals = rng.sample([w for w in plan if w["phone"] and w["status"] == "verified"], 9)
+    for number, original in enumerate(originals):
+        copy = dict(original, status="nominated", days_ago=rng.randint(1, 15), heirs=original["heirs"][:1])
+        copy["nik"] = nik_for(original["region_code"][:8], original["birth_date"], original["sex"])
+        if number < 4:  # a title the other list writes
+            copy["full_name"] = ("H. " if original["sex"] == "M" else "Hj. ") + original["full_name"]
+            copy["phone"] = _demo_phone(rng, phones)
+        elif number < 7:  # a typo: one letter doubled
+            words = original["full_name"].split()
+            i = max(range(len(words)), key=lambda k: len(words[k]))
+            words[i] = words[i][:3] + words[i][2] + words[i][3:]
+            copy["full_name"] = " ".join(words)
+            copy["phone"] = ""
+        else:  # the spouse, registered with the same phone: not the same person (to be dismissed)
+            sex = "F" if original["sex"] == "M" else "M"
+            while True:
+                birth = original["birth_date"] - timedelta(days=rng.randint(400, 3000))
+                name = _demo_person(rng, sex, original["region_code"][:2])
+                key = normalise_name(name)
+                if not too_close(key, names_by_village[original["region_code"]]) and not too_close(
+                    key, names_by_birth.get(birth, [])
+                ):
+                    break
+            names_by_village[original["region_code"]].append(key)
+            names_by_birth.setdefault(birth, []).append(key)
+            copy.update(sex=sex, full_name=name, birth_date=birth, status="verified", female_head=False)
+            copy["heirs"] = [{"relationship": "spouse", "name": original["full_name"], "birth_date": ""}]
+            copy["nik"] = nik_for(original["region_code"][:8], birth, sex)
+        plan.append(copy)
+    return plan
+
+
+def _demo_heirs(rng: random.Random, sex: str, name: str, birth) -> list[dict]:
+    from datetime import timedelta
+
+    surname = name.split()[-1]
+    heirs = []
+    if rng.random() < 0.8:
+        spouse_sex = "F" if sex == "M" else "M"
+        spouse = (
+            rng.choice(_FEMALE_GIVEN if spouse_sex == "F" else _MALE_GIVEN)
+            + " "
+            + rng.choice(_FEMALE_FAMILY if spouse_sex == "F" else _MALE_FAMILY)
+        )
+        heirs.append({"relationship": "spouse", "name": spouse, "birth_date": ""})
+    for _ in range(rng.choice((0, 1, 1, 2, 2, 3)) if heirs else rng.choice((0, 1))):
+        child_birth = birth + timedelta(days=rng.randint(20 * 365, 35 * 365))
+        child = rng.choice(_MALE_GIVEN + _FEMALE_GIVEN) + " " + surname
+        heirs.append({"relationship": "child", "name": child, "birth_date": child_birth.isoformat()})
+    if not heirs:
+        heirs.append({"relationship": "parent", "name": rng.choice(_FEMALE_GIVEN) + " " + surname, "birth_date": ""})
+    return heirs
+
+
+def _workers(rng: random.Random, log) -> None:
+    import json
+    from datetime import date, timedelta
+
+    from django.utils import timezone
+
+    from lingkaran.core import crypto
+    from lingkaran.core.models import AuditEvent, User
+    from lingkaran.registry.domain.nik import mask_nik
+    from lingkaran.registry.domain.people import mask_phone, normalise_name
+    from lingkaran.registry.models import Consent, Heir, Region, VerificationDecision, Worker
+    from lingkaran.registry.services import (
+        PURPOSE_ADDRESS,
+        PURPOSE_HEIR,
+        PURPOSE_NIK,
+        PURPOSE_PHONE,
+        duplicates_find,
+    )
+
+    today = timezone.localdate()
+    plan = _demo_worker_plan(rng, today)
+    index = crypto.BlindIndexer()
+    if Worker.objects.filter(nik_index=index(plan[0]["nik"], purpose=PURPOSE_NIK)).exists():
+        existing = Worker.objects.filter(source__in=DEMO_WORKER_SOURCES, import_batch__isnull=True).count()
+        log(f"workers: the demo workers exist ({existing})")
+        return
+
+    users = {u.username: u for u in User.objects.filter(username__in={"verifikator", "operator", "agen.ppu",
+                                                                         "agen.semarang", "pemda.ppu", "csr.bankjateng"})}  # fmt: skip
+    verifier = users["verifikator"]
+    regions = set(Region.objects.filter(code__in={w["region_code"] for w in plan}).values_list("code", flat=True))
+    now = timezone.now()
+    workers = []
+    for w in plan:
+        created_at = now - timedelta(days=w["days_ago"], minutes=rng.randint(0, 600))
+        reason = rng.choice(_REJECT_REASONS) if w["status"] == "rejected" else ""
+        workers.append(
+            Worker(
+                nik_encrypted=crypto.encrypt(w["nik"], purpose=PURPOSE_NIK),
+                nik_index=index(w["nik"], purpose=PURPOSE_NIK),
+                nik_masked=mask_nik(w["nik"]),
+                full_name=w["full_name"],
+                name_key=normalise_name(w["full_name"]),
+                birth_date=w["birth_date"],
+                sex=w["sex"],
+                phone_encrypted=crypto.encrypt(w["phone"], purpose=PURPOSE_PHONE),
+                phone_index=index(w["phone"], purpose=PURPOSE_PHONE) if w["phone"] else "",
+                phone_masked=mask_phone(w["phone"]) if w["phone"] else "",
+                address_encrypted=crypto.encrypt(w["address"], purpose=PURPOSE_ADDRESS),
+                region_id=w["region_code"] if w["region_code"] in regions else None,
+                region_code=w["region_code"],
+                occupation_id=w["occupation"],
+                declared_income=w["income"],
+                dtsen_decile=w["decile"],
+                dtsen_as_of=date(2026, 7, 1) if w["decile"] else None,
+                has_disability=w["disability"],
+                is_elderly=w["elderly"],
+                is_female_head=w["female_head"],
+                on_extreme_poverty_list=w["extreme_poverty"],
+                zakat_eligible=w["zakat"],
+                status=w["status"],
+                rejection_reason=reason,
+                source=w["source"],
+                nominated_by=users[w["nominator"]],
+                created_at=created_at,
+            )
+        )
+    Worker.objects.bulk_create(workers, batch_size=500)
+
+    heirs, consents, decisions, events = [], [], [], []
+    for worker, w in zip(workers, plan, strict=True):
+        nominator = users[w["nominator"]]
+        for order, heir in enumerate(w["heirs"], start=1):
+            details = json.dumps({"name": heir["name"], "nik": "", "phone": "", "birth_date": heir["birth_date"]})
+            heirs.append(
+                Heir(
+                    worker=worker,
+                    relationship=heir["relationship"],
+                    details_encrypted=crypto.encrypt(details, purpose=PURPOSE_HEIR),
+                    order=order,
+                    created_at=worker.created_at,
+                )
+            )
+        method = {"field_agent": "verbal" if rng.random() < 0.3 else "paper"}.get(w["source"], "list")
+        purposes = ["registration", "agency_sharing"] + ["contact"] * w["contact"]
+        purposes += ["funder_reporting"] * w["funder_reporting"]
+        consents += [
+            Consent(
+                worker=worker,
+                purpose=purpose,
+                method=method,
+                given_at=worker.created_at,
+                collected_by=nominator,
+                evidence=f"Formulir F-{worker.pk:06d}" if method == "paper" else "",
+            )
+            for purpose in purposes
+        ]
+        label = str(worker)[:200]
+        events.append(
+            AuditEvent(
+                occurred_at=worker.created_at,
+                actor=nominator,
+                actor_label=nominator.username,
+                channel="command",
+                action="worker.register",
+                object_type="registry.worker",
+                object_id=str(worker.pk),
+                object_label=label,
+                details={"source": w["source"], "warnings": [], "demo": True},
+            )
+        )
+        if w["status"] in {"verified", "rejected"}:
+            decided_at = worker.created_at + timedelta(days=rng.randint(1, 10), hours=rng.randint(0, 8))
+            reason = worker.rejection_reason or rng.choice(_VERIFY_REASONS)
+            decisions.append(
+                VerificationDecision(
+                    worker=worker, decision=w["status"], reason=reason, decided_by=verifier, decided_at=decided_at
+                )
+            )
+            events.append(
+                AuditEvent(
+                    occurred_at=decided_at,
+                    actor=verifier,
+                    actor_label=verifier.username,
+                    channel="web",
+                    action=f"worker.{w['status']}",
+                    object_type="registry.worker",
+                    object_id=str(worker.pk),
+                    object_label=label,
+                    details={"reason": reason},
+                )
+            )
+    Heir.objects.bulk_create(heirs, batch_size=1000)
+    Consent.objects.bulk_create(consents, batch_size=1000)
+    VerificationDecision.objects.bulk_create(decisions, batch_size=1000)
+    AuditEvent.objects.bulk_create(events, batch_size=1000)
+    found = duplicates_find(worker_ids=[w.pk for w in workers])
+    counts = {status: sum(1 for w in plan if w["status"] == status) for status in ("verified", "nominated", "rejected")}
+    log(
+        f"workers: {len(workers)} ({counts['verified']} verified, {counts['nominated']} nominated, "
+        f"{counts['rejected']} rejected), {len(heirs)} heirs, {len(consents)} consents, {found} duplicate candidates"
+    )
+
+
+STEPS.append(_workers)
+
+
+# --- Sample import file (registry) ----------------------------------------------------------------------------------
+# ``var/demo/impor-pemda-ppu.csv`` (and the same rows as ``.xlsx``): 200 rows as the Pemda of Penajam Paser Utara would
+# send them, for the villages of kecamatan Penajam, with the usual mistakes (a NIK a digit short, a birth date that
+# disagrees with the NIK, a formula, an unknown occupation …), NIKs repeated within the file, and two people listed
+# twice under two NIKs (found as duplicate candidates). Imported once, accept-valid, by the verifier; a second
+# ``lingkaran demo`` finds the file's SHA-256 among the finished imports and skips it.
+
+DEMO_IMPORT_NAME = "impor-pemda-ppu"
+DEMO_IMPORT_ROWS = 200
+DEMO_IMPORT_TODAY = (2025, 6, 30)  # birth dates are drawn relative to a fixed day, so the file never changes
+
+
+def demo_import_rows() -> list[list[str]]:
+    from datetime import date
+
+    from lingkaran.registry.domain.sample_rows import sample_rows
+
+    villages = [code for code, _name in DEMO_REGIONS if code.startswith("64.09.01.")]
+    rows = list(
+        sample_rows(
+            random.Random(DEMO_SEED + 7),
+            DEMO_IMPORT_ROWS - 2,
+            districts=["64.09.01"],
+            villages={"64.09.01": villages},
+            today=date(*DEMO_IMPORT_TODAY),
+            serial_offset=7000,  # away from the serials of the demo's registered workers
+        )
+    )
+    # The same person under a second NIK (another serial) and another phone: a likely duplicate, not a repeated NIK.
+    for source in (rows[10], rows[40]):
+        twin = list(source)
+        twin[0] = twin[0][:12] + f"{(int(twin[0][12:]) + 1000) % 10000:04d}"
+        twin[6] = ""
+        rows.append(twin)
+    return rows
+
+
+def _sample_import(rng: random.Random, log) -> None:
+    import csv
+    import hashlib
+    import io
+
+    from django.conf import settings
+    from openpyxl import Workbook
+
+    from lingkaran.core.models import User
+    from lingkaran.registry import importing
+    from lingkaran.registry.domain.sample_rows import HEADER
+    from lingkaran.registry.models import ImportBatch
+
+    rows = demo_import_rows()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(HEADER)
+    writer.writerows(rows)
+    content = ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    folder = settings.VAR_DIR / "demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    csv_path = folder / f"{DEMO_IMPORT_NAME}.csv"
+    if not csv_path.exists() or csv_path.read_bytes() != content:
+        csv_path.write_bytes(content)
+    xlsx_path = folder / f"{DEMO_IMPORT_NAME}.xlsx"
+    if not xlsx_path.exists():
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet("pekerja")
+        sheet.append(HEADER)
+        for row in rows:
+            sheet.append(row)  # the formula row stays a formula: the import refuses it
+        workbook.save(xlsx_path)
+    sha256 = hashlib.sha256(content).hexdigest()
+    if ImportBatch.objects.filter(file_sha256=sha256, state=ImportBatch.State.DONE).exists():
+        log(f"sample import: {csv_path.name} already imported")
+        return
+    verifier = User.objects.get(username="verifikator")
+    batch = importing.import_create(
+        actor=verifier, path=csv_path, source="pemda_list", mode=ImportBatch.Mode.ACCEPT_VALID
+    )
+    batch = importing.import_run(batch_id=batch.pk, processes=1)
+    log(
+        f"sample import: {csv_path.name} ({batch.total_rows} rows): {batch.created_count} created, "
+        f"{batch.existing_count} already registered, {batch.invalid_count} invalid, "
+        f"{batch.duplicate_in_file_count} repeated in the file"
+    )
+
+
+STEPS.append(_sample_import)

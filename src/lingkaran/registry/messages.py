@@ -39,10 +39,47 @@ MESSAGES = {
     "occupation_unknown": _("Occupation %(value)s is not known; see the occupation list."),
     "income_invalid": _("Declared income must be a whole number of rupiah above zero."),
     "decile_invalid": _("DTSEN decile must be a whole number from 1 to 10."),
+    "consent_invalid": _("Consent %(purpose)s / %(method)s is not a known purpose and method."),
+    "heir_relationship_invalid": _("Heir relationship %(value)s is not known."),
     "flag_invalid": _("Use Y/N (ya/tidak) for %(column)s."),
     "formula_refused": _("Cell starts with %(char)s and could be a spreadsheet formula; remove it."),
     "column_missing": _("Required column %(column)s is missing."),
     "value_too_long": _("Value is too long."),
+    # Bulk import (registry/importing.py, registry/domain/import_rows.py).
+    "nik_stored_as_number": _(
+        "NIK is stored as a number, so the spreadsheet has cut it to 15 digits; format the column as text and type "
+        "the NIK again."
+    ),
+    "name_invalid": _("Full name must contain letters."),
+    "row_extra_cells": _("Values to the right of the last named column were ignored."),
+    "column_mapped_twice": _("Column %(column)s is chosen for %(field)s, which another column already supplies."),
+    "column_field_unknown": _("%(field)s is not a field that can be imported."),
+    "file_empty": _("The file is empty."),
+    "file_no_rows": _("The file has a header row but no data rows."),
+    "file_binary": _("The file contains binary data, not CSV text or an XLSX workbook."),
+    "file_not_spreadsheet": _("The file is a %(kind)s file, not a CSV or XLSX spreadsheet."),
+    "file_xls_old": _("The file is an old Excel 97–2003 workbook (.xls); save it as .xlsx or as CSV UTF-8."),
+    "file_xlsx_invalid": _("The file is a ZIP archive but not a readable XLSX workbook."),
+    "file_extension_mismatch": _(
+        "The file name ends in .%(extension)s but the content is %(kind)s; rename the file or save it again."
+    ),
+    "file_encoding": _(
+        "The file is not UTF-8 text: byte %(byte)s (line %(line)s) cannot be read. Save it as \"CSV UTF-8\"."
+    ),
+    "file_utf16": _("The file is UTF-16 text; save it as \"CSV UTF-8 (comma delimited)\"."),
+    "file_csv_invalid": _("The CSV file cannot be read near line %(line)s (a quote that is never closed?)."),
+    "file_too_large": _("The file is larger than %(limit)s MB; split it into smaller files."),
+    "import_already_done": _(
+        "This file (same content) was already imported on %(date)s (import #%(batch)s); importing it again creates "
+        "no new workers."
+    ),
+    "import_refused_errors": _("%(count)s rows have errors; in all-or-nothing mode nothing was imported."),
+    "import_refused_mapping": _("Required columns are not chosen; nothing was imported."),
+    "import_refused_file": _("The file cannot be imported; nothing was imported."),
+    "import_interrupted": _(
+        "The import stopped at row %(row)s; the rows before it are imported. Start it again to continue."
+    ),
+    "import_failed": _("The import failed; nothing was imported. Try again or ask the operator."),
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from django.db.models import Q, QuerySet
 
@@ -10,7 +11,7 @@ from lingkaran.core import crypto
 from lingkaran.core.access import assigned_region_codes, can
 from lingkaran.core.domain.roles import Capability, RoleName, region_within
 from lingkaran.core.errors import NotAuthenticated, NotFound
-from lingkaran.registry.domain.nik import normalise_nik
+from lingkaran.registry.domain.nik import NikCheck, check_nik, normalise_nik
 from lingkaran.registry.domain.people import normalise_name
 from lingkaran.registry.models import DuplicateCandidate, Occupation, Region, Worker, WorkerStatus
 
@@ -96,7 +97,13 @@ def workers_filtered(user, filters: WorkerFilter) -> QuerySet[Worker]:
         if digits.isdigit() and len(digits) == 16:
             qs = qs.filter(nik_index=crypto.blind_index(digits, purpose=PURPOSE_NIK))
         else:
-            qs = qs.filter(Q(full_name__icontains=text) | Q(name_key__contains=normalise_name(text)))
+            # Only a key with letters: digits or titles alone normalise to "", which every name_key contains.
+            key = normalise_name(text)
+            qs = (
+                qs.filter(Q(full_name__icontains=text) | Q(name_key__contains=key))
+                if key
+                else qs.filter(full_name__icontains=text)
+            )
     if filters.region:
         qs = qs.filter(Q(region_code=filters.region) | Q(region_code__startswith=filters.region + "."))
     if filters.occupation:
@@ -156,3 +163,29 @@ def worker_history(worker: Worker):
 
 def occupations():
     return Occupation.objects.select_related("group").order_by("group__name_id", "name_id")
+
+
+# --- NIK check (no personal data stored) ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NikLookup:
+    check: NikCheck
+    region_names: dict[str, str]  # code -> name for the province, regency and district that are loaded
+
+
+def nik_lookup(raw: str, *, today: date, birth_date: date | None = None, sex: str | None = None) -> NikLookup:
+    """Decode a NIK, cross-check it with a declared birth date and sex, and name its regions from the loaded list.
+
+    A district missing from the list is a warning (an old code from before a region split), never an error.
+    """
+    decoded = check_nik(raw, today=today, declared_birth_date=birth_date, declared_sex=sex)
+    if not decoded.district_code:
+        return NikLookup(decoded, {})
+    codes = [decoded.province_code, decoded.regency_code, decoded.district_code]
+    names = dict(Region.objects.filter(code__in=codes).values_list("code", "name"))
+    if decoded.district_code not in names:
+        decoded = check_nik(
+            raw, today=today, declared_birth_date=birth_date, declared_sex=sex, known_district_codes=frozenset(names)
+        )
+    return NikLookup(decoded, names)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,6 +30,7 @@ from lingkaran.registry.domain import duplicates as dup_rules
 from lingkaran.registry.domain.nik import check_nik, mask_nik
 from lingkaran.registry.domain.people import PhoneError, clean_name, mask_phone, normalise_name, normalise_phone
 from lingkaran.registry.domain.regions import CODE as REGION_CODE
+from lingkaran.registry.domain.regions import ancestors as region_ancestors
 from lingkaran.registry.domain.regions import parent_code, region_level
 from lingkaran.registry.models import (
     Consent,
@@ -115,7 +116,11 @@ def regions_load(path: Path | str, *, code_list: str = CURRENT_CODE_LIST, actor=
     incoming = dict(rows)
     result = RegionLoadResult(rows=len(rows))
     with transaction.atomic():
-        existing = dict(Region.objects.values_list("code", "name"))
+        existing_rows = {
+            code: (name, listed_in, current)
+            for code, name, listed_in, current in Region.objects.values_list("code", "name", "code_list", "is_current")
+        }
+        existing = {code: row[0] for code, row in existing_rows.items()}
         for code in incoming:
             parent = parent_code(code)
             if parent and parent not in incoming and parent not in existing:
@@ -125,10 +130,14 @@ def regions_load(path: Path | str, *, code_list: str = CURRENT_CODE_LIST, actor=
                 )
         result.added = sum(1 for c in incoming if c not in existing)
         result.renamed = sum(1 for c, n in incoming.items() if c in existing and existing[c] != n)
-        regions_upsert(rows, code_list=code_list)
+        # Only new or changed rows are written: a reload of the same list touches nothing.
+        regions_upsert([(c, n) for c, n in rows if existing_rows.get(c) != (n, code_list, True)], code_list=code_list)
         absent = set(existing) - set(incoming)
         if absent:
-            used = set(Worker.objects.filter(region_id__in=absent).values_list("region_id", flat=True).distinct())
+            # Distinct values read whole (no IN list of every absent code: PostgreSQL takes at most 65,535
+            # parameters); a worker's region_code (its desa, or its NIK's kecamatan) is a use as well.
+            used = set(Worker.objects.values_list("region_id", flat=True).distinct())
+            used |= set(Worker.objects.values_list("region_code", flat=True).distinct())
             used |= set(RegionAssignment.objects.values_list("region_code", flat=True))
             from lingkaran.funding.selectors import funder_region_codes
 
@@ -141,9 +150,8 @@ def regions_load(path: Path | str, *, code_list: str = CURRENT_CODE_LIST, actor=
                 parts = code.split(".")
                 keep.update(".".join(parts[:i]) for i in range(1, len(parts)) if ".".join(parts[:i]) in absent)
             # an absent code that still has current children (should not happen in an official list) is kept too
-            for code in absent - keep:
-                if any(c.startswith(code + ".") for c in incoming):
-                    keep.add(code)
+            listed_parents = {ancestor for c in incoming for ancestor in region_ancestors(c)}
+            keep |= (absent - keep) & listed_parents
             deletable = sorted(absent - keep, key=lambda c: -region_level(c))
             for start in range(0, len(deletable), 500):
                 Region.objects.filter(code__in=deletable[start : start + 500]).delete()
@@ -169,22 +177,23 @@ def regions_load(path: Path | str, *, code_list: str = CURRENT_CODE_LIST, actor=
 
 @transaction.atomic
 def regions_upsert(rows: Iterable[tuple[str, str]], *, code_list: str = CURRENT_CODE_LIST) -> int:
-    """Insert or rename regions from ``(code, name)`` pairs, parents first. Returns how many rows were given."""
+    """Insert or rename regions from ``(code, name)`` pairs, parents first. Returns how many rows were given.
+
+    One ``INSERT … ON CONFLICT (code) DO UPDATE`` (the same SQL on PostgreSQL and SQLite ≥ 3.24) executed over the
+    rows in batches: the whole Kemendagri list is ~91,600 rows, and model instances would cost most of the time.
+    """
     ordered = sorted(((c.strip(), n.strip()) for c, n in rows), key=lambda r: (region_level(r[0]), r[0]))
-    objs = [
-        Region(code=c, name=n, level=region_level(c), parent_id=parent_code(c), code_list=code_list, is_current=True)
-        for c, n in ordered
-    ]
-    for level in (1, 2, 3, 4):
-        batch = [o for o in objs if o.level == level]
-        Region.objects.bulk_create(
-            batch,
-            batch_size=2000,
-            update_conflicts=True,
-            unique_fields=["code"],
-            update_fields=["name", "code_list", "is_current"],
-        )
-    return len(objs)
+    params = [(c, n, region_level(c), parent_code(c), code_list, True) for c, n in ordered]
+    table, quote = Region._meta.db_table, connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(table)} (code, name, level, parent_id, code_list, is_current) "
+        "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (code) DO UPDATE SET "
+        "name = excluded.name, code_list = excluded.code_list, is_current = excluded.is_current"
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(params), 5000):
+            cursor.executemany(sql, params[start : start + 5000])
+    return len(params)
 
 
 # --- Workers --------------------------------------------------------------------------------------------------------
@@ -287,6 +296,12 @@ def validate_worker_input(data: WorkerInput, *, actor, today: date | None = None
         problems.add("declared_income", "income_invalid")
     if data.dtsen_decile is not None and not 1 <= data.dtsen_decile <= 10:
         problems.add("dtsen_decile", "decile_invalid")
+    for purpose, method in data.consents:
+        if purpose not in Consent.Purpose.values or method not in Consent.Method.values:
+            problems.add("consents", "consent_invalid", purpose=purpose, method=method)
+    for heir in data.heirs:
+        if heir.name.strip() and heir.relationship not in Heir.Relationship.values:
+            problems.add("heirs", "heir_relationship_invalid", value=heir.relationship)
     problems.raise_if_any()
     return {
         "nik": nik,
@@ -509,9 +524,14 @@ def duplicates_find(*, worker_ids: list[int] | None = None) -> int:
                     pairs[pair] = (score, [e.__dict__ for e in evidence])
     if not pairs:
         return 0
-    existing = set(
-        DuplicateCandidate.objects.filter(first_id__in={a for a, _ in pairs}).values_list("first_id", "second_id")
-    )
+    firsts = sorted({a for a, _ in pairs})
+    existing: set[tuple[int, int]] = set()
+    for start in range(0, len(firsts), 10_000):  # PostgreSQL takes at most 65,535 parameters per statement
+        existing.update(
+            DuplicateCandidate.objects.filter(first_id__in=firsts[start : start + 10_000]).values_list(
+                "first_id", "second_id"
+            )
+        )
     new = [
         DuplicateCandidate(first_id=a, second_id=b, score=s, evidence=e)
         for (a, b), (s, e) in sorted(pairs.items())

@@ -23,8 +23,18 @@ class NavItem:
         return self.roles is None or user.role in self.roles
 
 
+# Who opens the worker registry pages (staff see every region, field agents their own; see web.views_registry).
+REGISTRY_READERS = frozenset(
+    {RoleName.OPERATOR, RoleName.FINANCE, RoleName.VERIFIER, RoleName.AUDITOR, RoleName.FIELD_AGENT}
+)
+
 NAVIGATION: list[NavItem] = [
     NavItem("web:dashboard", _("Dashboard")),
+    NavItem("web:worker_register", _("Register worker"), roles=frozenset({RoleName.FIELD_AGENT})),
+    NavItem("web:worker_list", _("Workers"), roles=REGISTRY_READERS),
+    NavItem("web:verification_queue", _("Verification"), capability=Capability.VERIFY_WORKERS),
+    NavItem("web:duplicate_list", _("Duplicates"), capability=Capability.VERIFY_WORKERS),
+    NavItem("web:import_list", _("Imports"), capability=Capability.IMPORT_WORKERS),
     NavItem("web:my_regions", _("My regions"), roles=frozenset({RoleName.FIELD_AGENT})),
     NavItem("web:my_funder", _("My organisation"), roles=frozenset({RoleName.FUNDER})),
     NavItem("web:funder_list", _("Funders"), capability=Capability.VIEW_ALL_FUNDERS),

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from lingkaran.web import views
+from lingkaran.web import views, views_imports, views_registry
 
 app_name = "web"
 
@@ -25,3 +25,9 @@ urlpatterns = [
     path("regions/<str:code>/", views.region_detail, name="region_detail"),
     path("healthz", views.healthz, name="healthz"),
 ]
+
+# The worker registry's pages (registration, list, detail, verification, duplicates).
+urlpatterns += views_registry.urlpatterns
+
+# Bulk import of workers (upload, preview, progress, result, reports).
+urlpatterns += views_imports.urlpatterns

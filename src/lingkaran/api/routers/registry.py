@@ -7,7 +7,7 @@ in every answer; ``POST /workers/{id}/reveal`` is the only way to the full perso
 """
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpResponse
 from django.utils import timezone, translation
@@ -32,6 +32,19 @@ from lingkaran.registry.models import (
 )
 
 router = Router(tags=["registry"])
+
+
+def _one_of(choices) -> Any:
+    """An inline enum of a model's choices. Inline, because nested choice classes have generic names (State,
+    Method, Purpose …) that would collide with other apps' enums in the OpenAPI components."""
+    return Literal[tuple(choices.values)]
+
+
+ConsentPurpose = _one_of(Consent.Purpose)
+ConsentMethod = _one_of(Consent.Method)
+HeirRelationship = _one_of(Heir.Relationship)
+DecisionValue = _one_of(VerificationDecision.Decision)
+DuplicateState = _one_of(DuplicateCandidate.State)
 
 
 def _require_registry_reader(user) -> None:
@@ -158,8 +171,8 @@ class WorkerOut(Schema):
 
 class ConsentOut(Schema):
     id: int
-    purpose: Consent.Purpose
-    method: Consent.Method
+    purpose: ConsentPurpose
+    method: ConsentMethod
     given_at: datetime
     collected_by: str
     evidence: str
@@ -180,14 +193,14 @@ class HeirOut(Schema):
     """An heir as listed: the relationship only; name, NIK and phone come through the reveal endpoint."""
 
     id: int
-    relationship: Heir.Relationship
+    relationship: HeirRelationship
     order: int
 
 
 class DecisionOut(Schema):
     id: int
     worker_id: int
-    decision: VerificationDecision.Decision
+    decision: DecisionValue
     reason: str
     decided_by: str
     decided_at: datetime
@@ -233,15 +246,15 @@ class WorkerCreatedOut(WorkerDetailOut):
 
 class HeirIn(Schema):
     name: str = Field(..., min_length=1, max_length=150)
-    relationship: Heir.Relationship
+    relationship: HeirRelationship
     nik: str = Field("", max_length=32)
     phone: str = Field("", max_length=32)
     birth_date: date | None = None
 
 
 class ConsentIn(Schema):
-    purpose: Consent.Purpose
-    method: Consent.Method
+    purpose: ConsentPurpose
+    method: ConsentMethod
 
 
 class WorkerIn(Schema):
@@ -334,7 +347,7 @@ class RevealIn(Schema):
 
 
 class HeirRevealed(Schema):
-    relationship: Heir.Relationship
+    relationship: HeirRelationship
     name: str
     nik: str
     phone: str
@@ -365,7 +378,7 @@ def worker_reveal(request, worker_id: int, response: HttpResponse, payload: Reve
 
 
 class DecisionIn(Schema):
-    decision: VerificationDecision.Decision
+    decision: DecisionValue
     reason: str = Field(..., max_length=300)
 
 
@@ -429,7 +442,7 @@ class DuplicateOut(Schema):
     id: int
     score: int = Field(..., description="0–100; the strongest rule, raised a little when rules agree.")
     evidence: list[dict[str, Any]]
-    state: DuplicateCandidate.State
+    state: DuplicateState
     found_at: datetime
     first: DuplicateWorkerOut
     second: DuplicateWorkerOut
@@ -443,7 +456,7 @@ class DuplicateOut(Schema):
 
 
 class DuplicateQuery(Schema):
-    state: DuplicateCandidate.State = DuplicateCandidate.State.OPEN
+    state: DuplicateState = "open"
 
 
 @router.get("/duplicates", response=list[DuplicateOut], summary="Likely duplicate workers, highest score first")

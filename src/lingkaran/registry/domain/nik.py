@@ -62,7 +62,7 @@ def check_nik(
     nik = normalise_nik(raw)
     if not nik:
         return NikCheck(nik, errors=(Problem("nik_missing"),))
-    if not nik.isdigit():
+    if not (nik.isascii() and nik.isdigit()):  # str.isdigit() also accepts ٣ and ³, which int() would then read
         return NikCheck(nik, errors=(Problem("nik_not_digits"),))
     if len(nik) != 16:
         return NikCheck(nik, errors=(Problem("nik_length", params={"length": len(nik)}),))

@@ -33,6 +33,26 @@ _TITLES = {
     "NN",
     "ALM",
     "ALMH",
+    # academic degrees written with dots (S.Pd, S.E., M.Si.) are compared without them
+    "KH",
+    "PROF",
+    "DRG",
+    "SKM",
+    "SKEP",
+    "SSOS",
+    "SIP",
+    "SPDI",
+    "SHI",
+    "SSI",
+    "SP",
+    "AMK",
+    "MM",
+    "MSI",
+    "MPD",
+    "MH",
+    "MT",
+    "MAG",
+    "MKES",
 }
 
 
@@ -71,8 +91,14 @@ def mask_phone(phone: str) -> str:
 def normalise_name(raw: str) -> str:
     """Upper-case ASCII words without titles or punctuation: ``Hj. Siti Aminah, S.Pd`` -> ``SITI AMINAH``."""
     text = unicodedata.normalize("NFKD", str(raw)).encode("ascii", "ignore").decode()
-    text = re.sub(r"[^A-Za-z ]+", " ", text.replace(".", " ").replace(",", " ")).upper()
-    words = [w for w in text.split() if w not in _TITLES]
+    text = text.replace("'", "").replace("`", "")  # Ma'ruf and Maruf are one name
+    words: list[str] = []
+    for token in re.split(r"[\s,;]+", text):
+        # A dotted degree is one title (S.Pd -> SPD), not the words S and PD; a token such as Hj.Siti still loses Hj.
+        compact = re.sub(r"[^A-Za-z]", "", token).upper()
+        if not compact or compact in _TITLES:
+            continue
+        words.extend(w for w in re.sub(r"[^A-Za-z]+", " ", token).upper().split() if w not in _TITLES)
     return " ".join(words)
 
 
