@@ -7,6 +7,8 @@ default or missing secret, with DEBUG on, or without the keys it needs, and name
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -240,6 +242,33 @@ if LINGKARAN_GATEWAY == "xendit" and not (XENDIT_SECRET_KEY and XENDIT_CALLBACK_
     raise ConfigError("XENDIT_SECRET_KEY and XENDIT_CALLBACK_TOKEN must both be set for LINGKARAN_GATEWAY=xendit")
 if PRODUCTION and LINGKARAN_GATEWAY == "sandbox":
     raise ConfigError("LINGKARAN_GATEWAY=sandbox takes no real money; production needs midtrans or xendit")
+
+
+def _percent(name: str, default: int) -> int:
+    value = env.get_int(name, default)
+    if not 0 <= value <= 100:
+        raise ConfigError(f"{name}={value} must be a percentage from 0 to 100")
+    return value
+
+
+def _rupiah(name: str, default: int) -> int:
+    value = env.get_int(name, default)
+    if value <= 0:
+        raise ConfigError(f"{name}={value} must be a positive number of rupiah")
+    return value
+
+
+# The sandbox gateway's server key: its own secret, or one derived from SECRET_KEY (never a default in the code).
+LINGKARAN_SANDBOX_SERVER_KEY = env.get("LINGKARAN_SANDBOX_SERVER_KEY") or (
+    "SB-Lingkaran-server-" + hmac.new(SECRET_KEY.encode(), b"lingkaran sandbox gateway", hashlib.sha256).hexdigest()
+)
+LINGKARAN_SANDBOX_DUPLICATE_PERCENT = _percent("LINGKARAN_SANDBOX_DUPLICATE_PERCENT", 10)
+LINGKARAN_SANDBOX_OUT_OF_ORDER_PERCENT = _percent("LINGKARAN_SANDBOX_OUT_OF_ORDER_PERCENT", 5)
+LINGKARAN_SANDBOX_MAX_ATTEMPTS = 8  # deliveries of one notification before the sandbox gives up (backoff 2**n s)
+LINGKARAN_MIN_DONATION = _rupiah("LINGKARAN_MIN_DONATION", 10_000)
+LINGKARAN_REFUND_APPROVAL_THRESHOLD = _rupiah("LINGKARAN_REFUND_APPROVAL_THRESHOLD", 1_000_000)
+LINGKARAN_STANDARD_TICKET = _rupiah("LINGKARAN_STANDARD_TICKET", 16_800)
+LINGKARAN_WEBHOOK_MAX_BYTES = 64 * 1024
 LINGKARAN_AGENCY = env.get("LINGKARAN_AGENCY", "simulator")
 if LINGKARAN_AGENCY not in {"simulator", "file"}:
     raise ConfigError(f"LINGKARAN_AGENCY={LINGKARAN_AGENCY!r} must be simulator or file")

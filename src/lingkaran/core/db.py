@@ -4,7 +4,9 @@
 backends; a model whose table carries it says so with the class attribute ``append_only = True``. The ledger and the audit log use it; ``append_only_sql`` is also used by the test suite, which must drop and
 re-create the SQLite triggers around Django's test flush (SQLite has no TRUNCATE, so the flush DELETEs).
 
-``copy_rows`` is the bulk-insert seam: ``COPY`` on PostgreSQL, ``executemany`` on SQLite (imports use it).
+``copy_rows`` is the bulk-insert seam: ``COPY`` on PostgreSQL, ``executemany`` on SQLite (imports use it);
+``copy_lines`` streams rows already formatted as COPY text (PostgreSQL), and ``values_in`` asks which of many values
+an indexed column holds.
 """
 
 from __future__ import annotations
@@ -129,3 +131,65 @@ def _sqlite_value(connection, value):
     if isinstance(value, dict | list):
         return json.dumps(value)
     return value
+
+
+# COPY's text format: one line per row, tab-separated, ``\N`` for NULL, backslash escapes (PostgreSQL docs, COPY).
+COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_text_value(value) -> str:
+    """One value in COPY text format (a caller that knows its values are plain may skip this)."""
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    return str(value).translate(COPY_ESCAPES)
+
+
+def copy_text_line(values: Sequence) -> str:
+    return "\t".join(copy_text_value(v) for v in values) + "\n"
+
+
+def copy_lines(table: str, columns: Sequence[str], lines: Iterable[str], *, using: str = DEFAULT_DB_ALIAS) -> int:
+    """PostgreSQL only: ``COPY`` of rows already formatted as COPY text lines (``copy_text_line``), for callers that
+    format in worker processes so that the database connection only streams bytes. Returns the number of lines."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        raise NotImplementedError("copy_lines needs PostgreSQL; use copy_rows")
+    lines = list(lines)
+    if not lines:
+        return 0
+    quote = connection.ops.quote_name
+    column_sql = ", ".join(quote(c) for c in columns)
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(f"COPY {quote(table)} ({column_sql}) FROM STDIN") as copy,
+    ):
+        copy.write("".join(lines))
+    return len(lines)
+
+
+def values_in(table: str, column: str, values: Sequence[str], *, using: str = DEFAULT_DB_ALIAS) -> set[str]:
+    """Which of ``values`` are in ``table.column`` (an indexed column): one ``= ANY(array)`` parameter on
+    PostgreSQL instead of thousands of placeholders; chunks of ``IN`` lists on SQLite."""
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    found: set[str] = set()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"SELECT {quote(column)} FROM {quote(table)} WHERE {quote(column)} = ANY(%s)", [list(values)]
+            )
+            found.update(row[0] for row in cursor.fetchall())
+            return found
+        for start in range(0, len(values), 900):
+            part = list(values[start : start + 900])
+            marks = ", ".join(["%s"] * len(part))
+            cursor.execute(f"SELECT {quote(column)} FROM {quote(table)} WHERE {quote(column)} IN ({marks})", part)
+            found.update(row[0] for row in cursor.fetchall())
+    return found

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, Sum
 
-from lingkaran.ledger.models import Account, Balance, JournalEntry, Leg
+from lingkaran.ledger.models import Account, Balance, JournalEntry, Leg, Reservation
 
 
 def balance_of(code: str) -> int:
@@ -19,6 +19,17 @@ def balances(prefix: str = "") -> dict[str, int]:
     if prefix:
         qs = qs.filter(account__code__startswith=prefix)
     return {b.account.code: b.balance for b in qs}
+
+
+def reservation_totals(pool: str) -> dict[str, int]:
+    """What has been reserved out of ``pool``, by state: ``pending`` (held for workers), ``posted`` (paid on) and
+    ``voided`` (returned to the pool)."""
+    totals = dict.fromkeys(Reservation.State.values, 0)
+    for state, total in (
+        Reservation.objects.filter(pool__code=pool).values_list("state").annotate(total=Sum("amount")).order_by()
+    ):
+        totals[state] = int(total)
+    return totals
 
 
 def statement(code: str):

@@ -1,0 +1,341 @@
+"""Payment intake: gateway notifications in, money posted once.
+
+``intake_receive`` is what the webhook view calls, quickly:
+
+1. Every notification is stored in the inbox (``GatewayEvent``) first, raw body and headers kept. Verified ones are
+   unique on (gateway, event key), so duplicates collapse there; unverifiable ones (forged signature, wrong token,
+   malformed, too large) are kept under ``unverified:<sha256 of the body>`` and never processed.
+2. The answer: 413 too large, 400 malformed, 401 forged or wrong token, 404 unknown order (after storing), 200
+   otherwise; processing goes to a Celery task (``funding.process_gateway_event``), eager by default.
+
+``intake_process`` (the task) is idempotent and safe to run twice, or twenty times at once:
+
+1. A notification that lies behind the intent's state (a ``pending`` after ``settled``) is recorded and ignored.
+2. The gateway's status API is asked before money moves; the notification is a trigger, not the authority.
+3. Under a lock on the event and the intent, the forward-only state machine decides; a settled amount that is not
+   exactly the intent's puts the intent in the review queue and posts nothing; a settlement posts the ledger entry
+   and issues the receipt in the same transaction.
+
+Every refusal writes one line to the ``lingkaran.funding`` log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from lingkaran.funding import accounts, gateways
+from lingkaran.funding.domain.intents import FINAL_UNPAID, PAID, RANK, Decision, PaymentState, decide, is_stale
+from lingkaran.funding.domain.notifications import whole_rupiah
+from lingkaran.funding.models import GatewayEvent, PaymentIntent
+from lingkaran.funding.services import settlement
+from lingkaran.funding.services._common import logger
+
+SENSITIVE_HEADERS = {"authorization", "proxy-authorization", "cookie", "x-callback-token"}
+MAX_HEADERS = 60
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    http_status: int
+    outcome: str
+    event_id: int | None = None
+
+
+class StatusNotConfirmed(Exception):
+    """The gateway's status API does not (yet) show what the notification says: try again later."""
+
+
+def _stored_headers(headers) -> dict:
+    kept = {}
+    for name, value in list(headers.items())[:MAX_HEADERS]:
+        key = str(name).lower()
+        kept[key] = "[redacted]" if key in SENSITIVE_HEADERS else str(value)[:500]
+    return kept
+
+
+def _body_text(raw_body: bytes) -> str:
+    """The body as stored: exactly the text received. Bytes that are not UTF-8, and NUL (which PostgreSQL text
+    cannot hold), only occur in malformed bodies; they are kept as backslash escapes."""
+    try:
+        text = raw_body.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw_body.decode("utf-8", "backslashreplace").replace("\x00", "\\x00")
+    return text.replace("\x00", "\\x00")
+
+
+def _peek_order_id(raw_body: bytes) -> str:
+    """The order id a rejected notification claims, for the log and the inbox only (never trusted)."""
+    try:
+        data = json.loads(raw_body)
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    if not isinstance(data, dict):
+        return ""
+    value = data.get("order_id") or data.get("external_id") or ""
+    return str(value)[:100]
+
+
+def _store(gateway: str, event_key: str, raw_body: bytes, headers, **fields) -> tuple[GatewayEvent, bool]:
+    try:
+        with transaction.atomic():
+            event = GatewayEvent.objects.create(
+                gateway=gateway,
+                event_key=event_key,
+                raw_body=_body_text(raw_body),
+                headers=_stored_headers(headers),
+                **fields,
+            )
+        return event, True
+    except IntegrityError:
+        GatewayEvent.objects.filter(gateway=gateway, event_key=event_key).update(deliveries=F("deliveries") + 1)
+        return GatewayEvent.objects.get(gateway=gateway, event_key=event_key), False
+
+
+def _finish(event_id: int, outcome: str) -> str:
+    GatewayEvent.objects.filter(pk=event_id, processed_at__isnull=True).update(
+        processed_at=timezone.now(), outcome=outcome
+    )
+    return outcome
+
+
+def intake_receive(*, gateway: str, raw_body: bytes, headers, too_large: bool = False) -> IntakeResult:
+    """Store one notification and answer it (see the module docstring)."""
+    if too_large:
+        digest = hashlib.sha256(raw_body).hexdigest()
+        event, _created = _store(
+            gateway, f"unverified:too_large:{digest}", b"", headers, verification_error="body_too_large"
+        )
+        logger.warning("webhook refused: gateway=%s status=413 reason=body_too_large event=%s", gateway, event.pk)
+        return IntakeResult(413, "body_too_large", event.pk)
+    try:
+        verified = gateways.get(gateway).verify_notification(raw_body, headers)
+    except gateways.NotificationRejected as exc:
+        claimed = _peek_order_id(raw_body)
+        event, _created = _store(
+            gateway,
+            f"unverified:{hashlib.sha256(raw_body).hexdigest()}",
+            raw_body,
+            headers,
+            verification_error=exc.code,
+            order_id=claimed,
+        )
+        status = 400 if exc.code == "malformed" else 401
+        logger.warning(
+            "webhook refused: gateway=%s status=%s reason=%s order_id=%s event=%s%s",
+            gateway,
+            status,
+            exc.code,
+            claimed or "-",
+            event.pk,
+            f" ({exc.detail})" if exc.detail else "",
+        )
+        return IntakeResult(status, exc.code, event.pk)
+    event, created = _store(
+        gateway,
+        verified.event_key,
+        raw_body,
+        headers,
+        verified=True,
+        order_id=verified.order_id[:100],
+        transaction_id=verified.transaction_id[:100],
+        status=verified.state or "",
+        gateway_status=verified.gateway_status[:40],
+        gross_amount=verified.gross_amount[:30],
+    )
+    if not PaymentIntent.objects.filter(order_id=verified.order_id, gateway=gateway).exists():
+        _finish(event.pk, "unknown_order")
+        logger.warning(
+            "webhook refused: gateway=%s status=404 reason=unknown_order order_id=%s event=%s",
+            gateway,
+            verified.order_id,
+            event.pk,
+        )
+        return IntakeResult(404, "unknown_order", event.pk)
+    if event.processed_at is not None:
+        logger.info(
+            "webhook replay: gateway=%s order_id=%s event=%s status=%s already processed (%s); nothing changes",
+            gateway,
+            verified.order_id,
+            event.pk,
+            verified.gateway_status,
+            event.outcome,
+        )
+        return IntakeResult(200, "duplicate", event.pk)
+    from lingkaran.funding import tasks
+
+    transaction.on_commit(partial(tasks.enqueue, tasks.process_gateway_event, event.pk))
+    return IntakeResult(200, "accepted" if created else "accepted_again", event.pk)
+
+
+def intake_process(event_id: int) -> str:
+    """Process one verified notification (see the module docstring). Returns the outcome recorded on the event.
+
+    Raises ``gateways.GatewayRetryable`` or ``StatusNotConfirmed`` when it should be tried again later."""
+    event = GatewayEvent.objects.filter(pk=event_id).first()
+    if event is None or not event.verified:
+        return "not_processable"
+    if event.processed_at is not None:
+        return event.outcome
+    intent = PaymentIntent.objects.filter(order_id=event.order_id, gateway=event.gateway).first()
+    if intent is None:
+        return _finish(event.pk, "unknown_order")
+    if not event.status:
+        logger.warning(
+            "notification ignored: order_id=%s event=%s gateway status %r is not one we act on",
+            event.order_id,
+            event.pk,
+            event.gateway_status,
+        )
+        return _finish(event.pk, "status_unknown")
+    if is_stale(intent.state, event.status):
+        logger.warning(
+            "notification ignored: order_id=%s event=%s says %s but the payment is already %s (out of order)",
+            event.order_id,
+            event.pk,
+            event.status,
+            intent.state,
+        )
+        return _finish(event.pk, "ignored_stale")
+
+    # Ask the gateway before any money moves (network call: outside every transaction and lock).
+    try:
+        confirmed = gateways.get(event.gateway).get_status(intent.order_id, intent.gateway_reference)
+    except gateways.GatewayTerminal as exc:
+        logger.warning("notification not confirmed: order_id=%s event=%s status API: %s", event.order_id, event.pk, exc)
+        return _finish(event.pk, "unconfirmed")
+    if confirmed.state is None:
+        logger.warning(
+            "notification not confirmed: order_id=%s event=%s status API says %r",
+            event.order_id,
+            event.pk,
+            confirmed.gateway_status,
+        )
+        return _finish(event.pk, "status_unknown")
+    if RANK[confirmed.state] < RANK[PaymentState(event.status)]:
+        raise StatusNotConfirmed(
+            f"order {event.order_id}: notification says {event.status}, status API says {confirmed.state}"
+        )
+
+    with transaction.atomic():
+        event = GatewayEvent.objects.select_for_update().get(pk=event_id)
+        if event.processed_at is not None:
+            return event.outcome
+        intent = PaymentIntent.objects.select_for_update(of=("self",)).select_related("donation").get(pk=intent.pk)
+        outcome = _apply(intent, confirmed, event)
+        event.processed_at = timezone.now()
+        event.outcome = outcome
+        event.save(update_fields=["processed_at", "outcome"])
+    return outcome
+
+
+def _apply(intent: PaymentIntent, confirmed: gateways.GatewayStatus, event: GatewayEvent) -> str:
+    target = confirmed.state
+    decision = decide(intent.state, target)
+    if decision == Decision.SAME:
+        return "no_change"
+    if decision == Decision.IGNORE:
+        if target in PAID and intent.state in FINAL_UNPAID:
+            settlement.hold_for_review(
+                intent, f"paid at the gateway ({confirmed.gateway_status}) after it was {intent.state} here"
+            )
+            logger.warning(
+                "payment held for review: order_id=%s paid at the gateway but %s here", intent.order_id, intent.state
+            )
+            return "review_paid_after_close"
+        logger.warning(
+            "notification ignored: order_id=%s event=%s would move the payment from %s back to %s",
+            intent.order_id,
+            event.pk,
+            intent.state,
+            target,
+        )
+        return "ignored_backwards"
+    if target == PaymentState.SETTLED:
+        received = whole_rupiah(confirmed.gross_amount)
+        notified = whole_rupiah(event.gross_amount)
+        if received != intent.amount or notified != intent.amount:
+            settlement.hold_for_review(
+                intent,
+                f"amount mismatch: expected {intent.amount}, status API says {confirmed.gross_amount}, "
+                f"notification says {event.gross_amount}",
+            )
+            logger.warning(
+                "payment held for review: order_id=%s amount mismatch expected=%s status_api=%s notification=%s; "
+                "nothing posted",
+                intent.order_id,
+                intent.amount,
+                confirmed.gross_amount,
+                event.gross_amount,
+            )
+            return "amount_mismatch"
+        transaction_id = confirmed.transaction_id or event.transaction_id or intent.order_id
+        settlement.settle(
+            intent,
+            key=f"donation:{intent.gateway}:{transaction_id}:settled",
+            source_account=accounts.open_clearing(intent.gateway),
+            transaction_id=transaction_id,
+        )
+        return "settled"
+    if target in (PaymentState.REFUNDED, PaymentState.PARTIALLY_REFUNDED):
+        # Refunds made here move the intent before the gateway reports them (so they arrive as no_change). A refund
+        # the gateway reports that was not made here needs a person.
+        settlement.hold_for_review(intent, f"{confirmed.gateway_status} at the gateway, not made through Lingkaran")
+        logger.warning("payment held for review: order_id=%s refunded at the gateway directly", intent.order_id)
+        return "review_refund_outside"
+    settlement.move(intent, target)
+    return str(target)
+
+
+def intake_sweep(*, older_than_minutes: int = 10) -> int:
+    """Send verified, unprocessed events older than a few minutes to processing again (after a crash or an outage of
+    the status API). Returns how many were sent."""
+    from lingkaran.funding import tasks
+
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    ids = list(
+        GatewayEvent.objects.filter(verified=True, processed_at__isnull=True, received_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )[:1000]
+    )
+    for event_id in ids:
+        tasks.enqueue(tasks.process_gateway_event, event_id)
+    return len(ids)
+
+
+def intent_review_close(*, actor, intent: PaymentIntent, note: str) -> PaymentIntent:
+    """Finance takes a payment out of the review queue once it is dealt with outside the automatic path (for
+    example the wrong amount was returned to the payer at the gateway). Nothing is posted; the note is audited."""
+    from django.utils.translation import gettext as _
+
+    from lingkaran.core.access import require
+    from lingkaran.core.audit import audit_record
+    from lingkaran.core.domain.roles import Capability
+    from lingkaran.funding.services._common import field_error
+
+    require(actor, Capability.MANAGE_MONEY)
+    note = (note or "").strip()
+    if not note:
+        raise field_error("note", _("Say how the payment was dealt with."))
+    with transaction.atomic():
+        intent = PaymentIntent.objects.select_for_update().get(pk=intent.pk)
+        if not intent.in_review:
+            return intent
+        reason = intent.review_reason
+        intent.in_review = False
+        intent.updated_at = timezone.now()
+        intent.save(update_fields=["in_review", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="funding.review_close",
+            target=intent,
+            details={"reason": reason, "note": note[:300]},
+        )
+    return intent
