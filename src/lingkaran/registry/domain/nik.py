@@ -42,8 +42,8 @@ class NikCheck:
 
 
 def normalise_nik(raw: str) -> str:
-    """Strip the spaces, dots and dashes people type or spreadsheets add; keep everything else for checking."""
-    return "".join(ch for ch in str(raw).strip() if ch not in " .-\u00a0")
+    """Drop the white space, dots and dashes people type or spreadsheets add; keep everything else for checking."""
+    return "".join(ch for ch in str(raw) if not ch.isspace() and ch not in ".-")
 
 
 def _century_year(two_digits: int, today: date) -> int:
