@@ -38,7 +38,7 @@ def test_a_verifier_imports_a_list_on_a_phone(live_server, phone, artifacts_dir,
     expect(page.locator("table.data tbody tr").first).to_contain_text("6409••••••••")
     assert no_sideways_scroll(page)
     page.screenshot(path=f"{artifacts_dir}/import-preview-360.png", full_page=True)
-    page.locator(f'form[action$="/start/"] button').click()
+    page.locator('form[action$="/start/"] button').click()
     page.wait_for_url(re.compile(r".*/imports/\d+/$"))
     expect(page.locator(".stats")).to_contain_text("57")
     expect(page.locator("table.data")).to_contain_text("nik_length")

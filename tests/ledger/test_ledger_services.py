@@ -162,3 +162,14 @@ def test_verify_finds_a_tampered_balance_row(accounts):
             "leg_credits": 0,
         }
     ]
+
+
+def test_reservation_totals_by_state(accounts):
+    day = date(2026, 11, 22)
+    services.transfer(key="gift", source=BANK, target=POOL, amount=100_000, effective_on=day)
+    for key, amount in (("r1", 10_000), ("r2", 20_000), ("r3", 30_000)):
+        services.reservation_create(key=key, pool=POOL, held_in=HELD, amount=amount, effective_on=day)
+    services.reservation_post(key="r2", to_account=AGENCY, effective_on=day)
+    services.reservation_void(key="r3", effective_on=day)
+    assert selectors.reservation_totals(POOL) == {"pending": 10_000, "posted": 20_000, "voided": 30_000}
+    assert selectors.reservation_totals("liability:pool:none") == {"pending": 0, "posted": 0, "voided": 0}

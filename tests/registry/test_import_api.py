@@ -28,7 +28,9 @@ def test_upload_run_follow_and_read_the_problems(operator_api, django_capture_on
     created = post_file(operator_api, sample_csv(120), source="zakat_list")
     assert created.status_code == 201, created.content
     body = created.json()
-    assert {k: body[k] for k in ("state", "total_rows", "processed_rows", "percent", "source", "mode", "file_format")} == {
+    assert {
+        k: body[k] for k in ("state", "total_rows", "processed_rows", "percent", "source", "mode", "file_format")
+    } == {
         "state": "uploaded",
         "total_rows": 120,
         "processed_rows": 0,

@@ -3,7 +3,7 @@ values either way, inside the caller's transaction, and all-or-nothing when a ro
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -33,7 +33,7 @@ def test_rows_go_in_with_their_types(batch):
 
 
 def test_dates_times_and_nulls(batch):
-    finished = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    finished = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     copy_rows(
         ImportBatch._meta.db_table,
         ("file_name", "file_sha256", "file_format", "stored_path", "source", "mode", "mapping", "state", "total_rows",

@@ -82,7 +82,8 @@ def test_files_that_are_not_spreadsheets_are_refused(importer, content, name, co
 def test_text_named_xlsx_is_refused_as_not_what_it_claims(importer):
     batch = create(importer, csv_bytes(people(3)), "daftar.xlsx")
     assert_refused(batch, "file_extension_mismatch", extension="xlsx", kind="CSV")
-    assert "xlsx" in batch.message and "CSV" in batch.message
+    assert "xlsx" in batch.message
+    assert "CSV" in batch.message
 
 
 def test_a_workbook_named_csv_is_refused_as_not_what_it_claims(importer):
@@ -146,7 +147,9 @@ def test_a_required_column_with_an_unknown_header_can_be_chosen_in_the_preview(i
     assert batch.state == ImportBatch.State.UPLOADED
     assert [p.code for p in importing.batch_mapping_problems(batch)] == ["column_missing", "column_missing"]
     importing.import_set_mapping(
-        actor=importer, batch_id=batch.pk, fields=["nik", "full_name", "birth_date", "sex", "occupation", "declared_income"]
+        actor=importer,
+        batch_id=batch.pk,
+        fields=["nik", "full_name", "birth_date", "sex", "occupation", "declared_income"],
     )
     batch = importing.import_run(batch_id=batch.pk)
     assert (batch.state, batch.created_count) == (ImportBatch.State.DONE, 1)
@@ -202,7 +205,7 @@ def test_an_xlsx_with_types_formulas_and_a_title_row(importer):
     typed = [good["nik"], good["nama_lengkap"], datetime(1990, 1, 5), "P", "ojol", 1500000, 81234567890,
              "Jl. Mawar", "64.09.01.2020", 2, False, False, True, False, True]  # fmt: skip
     formula = list(person(2).values())
-    formula[1] = "=HYPERLINK(\"http://contoh.invalid\",\"klik\")"
+    formula[1] = '=HYPERLINK("http://contoh.invalid","klik")'
     number = list(person(3).values())
     number[0] = int(number[0])  # a NIK typed as a number (Excel would have cut its 16th digit)
     content = xlsx_bytes([typed, formula, number], before=[["DAFTAR PEKERJA"]])

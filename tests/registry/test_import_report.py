@@ -89,6 +89,7 @@ def test_a_refused_file_has_its_reason_as_row_zero(make_user, region_tree):
 
 def test_report_download_needs_the_batch_and_is_audited(batch, make_user):
     content, name, content_type = reports.import_report(actor=batch.uploaded_by, batch_id=batch.pk, file_format="csv")
+    assert content == reports.report_csv(batch)
     assert name == f"laporan-impor-{batch.pk}.csv"
     assert content_type.startswith("text/csv")
     event = AuditEvent.objects.get(action="registry.import_report")

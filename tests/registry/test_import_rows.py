@@ -23,7 +23,15 @@ OCCUPATIONS = {
     ]
     for text in (code, name_id, name_en)
 }
-REGIONS = {"64": 1, "64.09": 2, "64.09.01": 3, "64.09.01.2020": 4, "64.09.01.1001": 4, "33.74.01": 3, "33.74.01.1001": 4}
+REGIONS = {
+    "64": 1,
+    "64.09": 2,
+    "64.09.01": 3,
+    "64.09.01.2020": 4,
+    "64.09.01.1001": 4,
+    "33.74.01": 3,
+    "33.74.01.1001": 4,
+}
 
 
 def validator(header=HEADER, *, scope=lambda code: True, known_districts=None, mapping=None):

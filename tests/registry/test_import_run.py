@@ -96,6 +96,16 @@ def test_personal_data_is_encrypted_indexed_and_masked(importer):
     )
 
 
+def test_names_with_backslashes_and_odd_spacing_are_stored_exactly(importer):
+    rows = [person(1, nama_lengkap="Budi\\Santoso  \t Jr", alamat="Gg. \\ Kenari\t3"), person(2, desil="")]
+    run(importer, csv_bytes(rows))
+    first, second = Worker.objects.order_by("nik_masked")
+    assert first.full_name == "Budi\\Santoso Jr"
+    assert crypto.decrypt(first.address_encrypted, purpose=PURPOSE_ADDRESS) == "Gg. \\ Kenari 3"
+    assert (second.dtsen_decile, second.phone_encrypted, second.phone_index, second.kpj_number) == (None, "", "", "")
+    assert second.created_at == second.updated_at
+
+
 def test_the_fast_crypto_helpers_equal_core_crypto(settings):
     indexer = importing.PaddedBlindIndexer()
     sealer = importing.FieldSealer()
@@ -156,17 +166,20 @@ def test_all_or_nothing_imports_everything_when_every_row_is_good(importer):
 
 
 def test_all_or_nothing_that_fails_writes_nothing_and_says_so(importer, monkeypatch):
-    real = importing.copy_rows
+    real = importing._Run.write_workers
+    calls = []
 
-    def failing(table, columns, rows, **kwargs):
-        if table == Worker._meta.db_table and any(True for _ in rows):
+    def failing(self, prepared):
+        calls.append(len(prepared))
+        if len(calls) == 2:
             raise RuntimeError("disk full")
-        return real(table, columns, rows, **kwargs)
+        return real(self, prepared)
 
     batch = create(importer, csv_bytes(people(6)), mode="all_or_nothing")
-    monkeypatch.setattr(importing, "copy_rows", failing)
+    monkeypatch.setattr(importing._Run, "write_workers", failing)
     with pytest.raises(RuntimeError):
         importing.import_run(batch_id=batch.pk, chunk_rows=2)
+    assert calls == [2, 2]  # the first chunk was written, then rolled back with the rest
     batch.refresh_from_db()
     assert batch.state == ImportBatch.State.FAILED
     assert importing.batch_notice(batch) == messages.render("import_failed")
@@ -352,17 +365,17 @@ class ImportCountingProperty(TestCase):
         batch = importing.import_run(batch_id=create(self.user, csv_bytes(rows), mode=mode).pk, chunk_rows=7)
         total = counts(batch)
         created = Worker.objects.count() - before
-        self.assertEqual(batch.total_rows, len(rows))
-        self.assertEqual(batch.processed_rows, len(rows))
-        self.assertEqual(created, batch.created_count)
+        assert batch.total_rows == len(rows)
+        assert batch.processed_rows == len(rows)
+        assert created == batch.created_count
         if batch.state == ImportBatch.State.DONE:
-            self.assertEqual(sum(total), len(rows))
+            assert sum(total) == len(rows)
         else:
-            self.assertEqual(mode, "all_or_nothing")
-            self.assertEqual(created, 0)
-            self.assertGreater(batch.invalid_count + batch.duplicate_in_file_count, 0)
+            assert mode == "all_or_nothing"
+            assert created == 0
+            assert batch.invalid_count + batch.duplicate_in_file_count > 0
         niks = list(Worker.objects.values_list("nik_index", flat=True))
-        self.assertEqual(len(niks), len(set(niks)))
+        assert len(niks) == len(set(niks))
         Worker.objects.filter(import_batch=batch).delete()
 
 

@@ -52,7 +52,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lingkaran.core.access import assigned_region_codes, can, require
 from lingkaran.core.audit import audit_record
-from lingkaran.core.db import copy_rows
+from lingkaran.core.db import COPY_ESCAPES, copy_lines, copy_rows, is_postgresql, values_in
 from lingkaran.core.domain.roles import Capability
 from lingkaran.core.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from lingkaran.registry import messages
@@ -272,7 +272,10 @@ def _csv_rows(reader) -> Iterator[list]:
 
 
 def is_blank(cells: Sequence) -> bool:
-    return all(cell is None or (cell.__class__ is str and not cell.strip()) for cell in cells)
+    for cell in cells:  # noqa: SIM110 - a loop that stops at the first cell beats all() over a generator
+        if cell is not None and (cell.__class__ is not str or cell.strip()):
+            return False
+    return True
 
 
 def data_rows(rows: Iterator[list], header_row: int) -> Iterator[tuple[int, list]]:
@@ -413,13 +416,16 @@ class RowPreparer:
     ``encrypt``) encrypted into the exact values of ``WORKER_COLUMNS``. Holds no database connection, so it can run in
     a forked worker process."""
 
-    def __init__(self, validator: rules.RowValidator, *, source: str, user_id: int, batch_id: int):
+    def __init__(self, validator: rules.RowValidator, *, source: str, user_id: int, batch_id: int, copy_text=False):
         self.validator = validator
         self.source = source
         self.user_id = user_id
         self.batch_id = batch_id
         self.indexer = PaddedBlindIndexer()
         self.sealer = FieldSealer()
+        # On PostgreSQL the rows leave as COPY text lines, formatted here (in the worker processes when there are
+        # some) so that the process holding the connection only streams bytes.
+        self.copy_text = copy_text
 
     def __call__(self, rows: list[tuple[int, list]], *, encrypt: bool, now) -> list[tuple]:
         validate = self.validator.validate
@@ -430,6 +436,7 @@ class RowPreparer:
             seal.reserve(3 * len(rows))
         source, user_id, batch_id = self.source, self.user_id, self.batch_id
         nominated = WorkerStatus.NOMINATED.value
+        now_text = now.isoformat()
         out = []
         append = out.append
         for number, cells in rows:
@@ -441,7 +448,9 @@ class RowPreparer:
             nik = clean.nik
             nik_index = index(nik, purpose=PURPOSE_NIK)
             values = None
-            if encrypt:
+            if encrypt and self.copy_text:
+                values = self._line(clean, nik_index, now_text)
+            elif encrypt:
                 phone = clean.phone
                 values = (
                     seal(nik, _NIK_PURPOSE),
@@ -478,6 +487,39 @@ class RowPreparer:
                 )
             append((number, nik, problems, nik_index, values))
         return out
+
+    def _line(self, clean: rules.CleanRow, nik_index: str, now: str) -> str:
+        """The row as one COPY text line in ``WORKER_COLUMNS`` order. Only the name and the address can hold a
+        character COPY escapes (a backslash: their whitespace is already collapsed); everything else is digits,
+        codes, hex or base64."""
+        seal = self.sealer
+        phone = clean.phone
+        name = clean.full_name if "\\" not in clean.full_name else clean.full_name.translate(COPY_ESCAPES)
+        address = seal(clean.address, _ADDRESS_PURPOSE)
+        if phone:
+            phone_part = (
+                f"{seal(phone, _PHONE_PURPOSE)}\t{self.indexer(phone, purpose=PURPOSE_PHONE)}\t{mask_phone(phone)}"
+            )
+        else:
+            phone_part = "\t\t"
+        decile = "\\N" if clean.dtsen_decile is None else str(clean.dtsen_decile)
+        village = clean.village_code or "\\N"
+        flags = "\t".join(
+            "t" if flag else "f"
+            for flag in (
+                clean.has_disability,
+                clean.is_elderly,
+                clean.is_female_head,
+                clean.on_extreme_poverty_list,
+                clean.zakat_eligible,
+            )
+        )
+        return (
+            f"{seal(clean.nik, _NIK_PURPOSE)}\t{nik_index}\t{mask_nik(clean.nik)}\t{name}\t{clean.name_key}\t"
+            f"{clean.birth_date.isoformat()}\t{clean.sex}\t{phone_part}\t{address}\t{village}\t"
+            f"{clean.region_code}\t{clean.occupation}\t{clean.declared_income}\t{decile}\t\\N\t{flags}\t\t"
+            f"{WorkerStatus.NOMINATED.value}\t\t{self.source}\t{self.user_id}\t{self.batch_id}\t\\N\t{now}\t{now}\n"
+        )
 
 
 _WORKER_PREPARER: RowPreparer | None = None
@@ -978,12 +1020,7 @@ def _classify(prepared: list[tuple], seen: dict[str, int], nik_label: str) -> _C
 
 
 def _existing(indexes: list[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(indexes), 5000):
-        found.update(
-            Worker.objects.filter(nik_index__in=indexes[start : start + 5000]).values_list("nik_index", flat=True)
-        )
-    return found
+    return values_in(Worker._meta.db_table, "nik_index", indexes) if indexes else set()
 
 
 class _Superseded(Exception):
@@ -1024,6 +1061,13 @@ class _Run:
             (_problem_row(self.batch.pk, self.render, *p) for p in sorted(problems, key=lambda p: p[0])),
         )
 
+    def write_workers(self, prepared: list) -> None:
+        """New workers: COPY text lines made by the preparer on PostgreSQL, value tuples elsewhere."""
+        if self.preparer.copy_text:
+            copy_lines(Worker._meta.db_table, WORKER_COLUMNS, prepared)
+        else:
+            copy_rows(Worker._meta.db_table, WORKER_COLUMNS, prepared)
+
     def existing_info(self, classified: _Classified, existing: set[str]) -> list[tuple]:
         return [(n, self.nik_label, "nik_exists", {}, False) for n, _nik, _p, i, _v in classified.new if i in existing]
 
@@ -1059,7 +1103,9 @@ def import_run(
     run = _Run(
         batch=batch,
         token=token,
-        preparer=RowPreparer(validator, source=batch.source, user_id=user.pk, batch_id=batch.pk),
+        preparer=RowPreparer(
+            validator, source=batch.source, user_id=user.pk, batch_id=batch.pk, copy_text=is_postgresql()
+        ),
         nik_label=_nik_label(batch),
         processes=processes,
         chunk_rows=chunk_rows,
@@ -1171,7 +1217,7 @@ def _write_chunk(run: _Run, classified: _Classified, *, rows: int) -> None:
                 _lock_run(run.batch.pk, run.token)
                 existing = _existing([item[3] for item in classified.new])
                 created = [item[4] for item in classified.new if item[3] not in existing]
-                copy_rows(Worker._meta.db_table, WORKER_COLUMNS, created)
+                run.write_workers(created)
                 run.write_problems(classified.problems + run.existing_info(classified, existing))
                 ImportBatch.objects.filter(pk=run.batch.pk).update(
                     processed_rows=F("processed_rows") + rows,
@@ -1237,11 +1283,7 @@ def _run_all_or_nothing(run: _Run) -> None:
                         if classified.tally.invalid or classified.tally.duplicate:
                             raise _ReferenceChanged()
                         existing = _existing([item[3] for item in classified.new])
-                        copy_rows(
-                            Worker._meta.db_table,
-                            WORKER_COLUMNS,
-                            [item[4] for item in classified.new if item[3] not in existing],
-                        )
+                        run.write_workers([item[4] for item in classified.new if item[3] not in existing])
                         created += len(classified.new) - len(existing)
                         existing_total += len(existing)
                         info += run.existing_info(classified, existing)

@@ -42,6 +42,10 @@ MESSAGES = {
     "consent_invalid": _("Consent %(purpose)s / %(method)s is not a known purpose and method."),
     "heir_relationship_invalid": _("Heir relationship %(value)s is not known."),
     "flag_invalid": _("Use Y/N (ya/tidak) for %(column)s."),
+    "consent_registration_missing": _(
+        "Record the worker's consent to registration (who collected it, and how) before registering."
+    ),
+    "heir_nik_invalid": _("The heir's NIK is not valid."),
     "formula_refused": _("Cell starts with %(char)s and could be a spreadsheet formula; remove it."),
     "column_missing": _("Required column %(column)s is missing."),
     "value_too_long": _("Value is too long."),
@@ -64,9 +68,9 @@ MESSAGES = {
         "The file name ends in .%(extension)s but the content is %(kind)s; rename the file or save it again."
     ),
     "file_encoding": _(
-        "The file is not UTF-8 text: byte %(byte)s (line %(line)s) cannot be read. Save it as \"CSV UTF-8\"."
+        'The file is not UTF-8 text: byte %(byte)s (line %(line)s) cannot be read. Save it as "CSV UTF-8".'
     ),
-    "file_utf16": _("The file is UTF-16 text; save it as \"CSV UTF-8 (comma delimited)\"."),
+    "file_utf16": _('The file is UTF-16 text; save it as "CSV UTF-8 (comma delimited)".'),
     "file_csv_invalid": _("The CSV file cannot be read near line %(line)s (a quote that is never closed?)."),
     "file_too_large": _("The file is larger than %(limit)s MB; split it into smaller files."),
     "import_already_done": _(

@@ -299,9 +299,19 @@ def validate_worker_input(data: WorkerInput, *, actor, today: date | None = None
     for purpose, method in data.consents:
         if purpose not in Consent.Purpose.values or method not in Consent.Method.values:
             problems.add("consents", "consent_invalid", purpose=purpose, method=method)
+    if not any(purpose == Consent.Purpose.REGISTRATION for purpose, _method in data.consents):
+        # UU PDP: personal data is processed on a recorded basis; registration consent is the minimum.
+        problems.add("consents", "consent_registration_missing")
     for heir in data.heirs:
         if heir.name.strip() and heir.relationship not in Heir.Relationship.values:
             problems.add("heirs", "heir_relationship_invalid", value=heir.relationship)
+        if heir.phone.strip():
+            try:
+                normalise_phone(heir.phone)
+            except PhoneError as exc:
+                problems.add("heirs", str(exc))
+        if heir.nik.strip() and not check_nik(heir.nik, today=today).is_valid:
+            problems.add("heirs", "heir_nik_invalid")
     problems.raise_if_any()
     return {
         "nik": nik,

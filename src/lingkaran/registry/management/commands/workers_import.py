@@ -46,7 +46,12 @@ class Command(BaseCommand):
             batch = importing.import_create(actor=actor, path=file, source=source, mode=mode)
             self._say(
                 _("%(file)s: %(rows)s rows, %(format)s (import #%(batch)s)")
-                % {"file": batch.file_name, "rows": batch.total_rows, "format": batch.file_format or "?", "batch": batch.pk}
+                % {
+                    "file": batch.file_name,
+                    "rows": batch.total_rows,
+                    "format": batch.file_format or "?",
+                    "batch": batch.pk,
+                }
             )
             notice = importing.batch_notice(batch)
             if batch.state == ImportBatch.State.UPLOADED:
