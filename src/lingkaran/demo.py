@@ -26,6 +26,8 @@ DEMO_USERS: list[tuple[str, str, str]] = [
     ("agen.semarang", "field_agent", "Social worker for Kota Semarang"),
     ("pekerja", "worker", "A worker checking their own protection"),
     ("auditor", "auditor", "Auditor: read-only, audit log"),
+    ("donatur", "funder", "Individual donor: monthly donations, receipts, yearly statement"),
+    ("donatur.rudi", "funder", "Individual donor with a monthly donation"),
 ]
 
 DEMO_FULL_NAMES = {
@@ -39,6 +41,8 @@ DEMO_FULL_NAMES = {
     "agen.semarang": "Maria Ulfa",
     "pekerja": "Slamet Riyadi",
     "auditor": "Hendra Gunawan",
+    "donatur": "Nur Aisyah",
+    "donatur.rudi": "Rudi Hartanto",
 }
 
 DEMO_REGION_ASSIGNMENTS = {"agen.ppu": ["64.09"], "agen.semarang": ["33.74"], "pemda.ppu": ["64.09"]}
@@ -97,7 +101,7 @@ DEMO_FUNDERS = [
     ("Pemerintah Kabupaten Penajam Paser Utara", "local_government", "64.09", [("pemda.ppu", "finance")]),
     ("BAZNAS Provinsi Kalimantan Timur", "zakat_body", "64", [("baznas.kaltim", "reporting")]),
     ("Yayasan Peduli Pekerja", "institution", "", []),
-    ("Donatur Perorangan", "individual", "", []),
+    ("Donatur Perorangan", "individual", "", [("donatur", "reporting"), ("donatur.rudi", "reporting")]),
 ]
 
 
@@ -617,3 +621,347 @@ def _sample_import(rng: random.Random, log) -> None:
 
 
 STEPS.append(_sample_import)
+
+
+# --- Money in trust (funding): agreements, invoices, a bank statement, campaigns, donations, pledges, a refund -------
+# Agreements (PKS) for the company, the Pemda (APBD 2026) and the zakat body, each with an invoice; the Bank Jateng
+# invoice is paid in full and the BAZNAS one in part by a bank statement the demo writes to ``var/demo/`` and imports
+# (with a line it cannot match and an outgoing fee), then a second, overlapping statement (its first line a duplicate).
+# Three published campaigns and one waiting for approval. A few hundred donations go through the built-in sandbox
+# gateway's real flow: ``donation_start`` asks the sandbox for a payment page over (in-process) HTTP, the payer's
+# choices on the hosted page are the sandbox's own service functions, and the sandbox's signed notifications are
+# delivered to ``/webhooks/sandbox`` after the step commits, where intake verifies them, asks the sandbox's status API
+# and settles the donation with its receipt (nothing is inserted as settled by hand). A forged notification sits in
+# the inbox, unverified. Monthly pledges for the demo donors, one paused; one refund.
+
+# The demo's individual donors (accounts in DEMO_USERS, members of the individual funder in DEMO_FUNDERS).
+DEMO_DONOR_ACCOUNTS = ["donatur", "donatur.rudi"]
+
+# (funder name, kind, agreement number, title, budget, fiscal year, criteria, invoice amount, paid by the statement)
+DEMO_AGREEMENTS = [
+    ("Bank Jateng", "company", "PKS/BJTG-CSR/2026/001", "CSR Perlindungan Pedagang Kaki Lima Kota Semarang",
+     250_000_000, None, {"regions": ["33.74"], "occupations": ["pedagang_kaki_lima", "pedagang_pasar"], "workers": 1200},
+     100_000_000, 100_000_000),
+    ("Pemerintah Kabupaten Penajam Paser Utara", "local_government", "PKS/PPU-DISNAKER/2026/014",
+     "Perlindungan Pekerja Rentan Kabupaten Penajam Paser Utara (APBD 2026)", 480_000_000, 2026,
+     {"regions": ["64.09"], "workers": 2000}, 240_000_000, 0),
+    ("BAZNAS Provinsi Kalimantan Timur", "zakat_body", "PKS/BAZNAS-KT/2026/007",
+     "Zakat untuk Jaminan Sosial Mustahik Kalimantan Timur", 150_000_000, None,
+     {"regions": ["64"], "vulnerability": ["zakat_eligible"], "workers": 700}, 60_000_000, 25_000_000),
+]  # fmt: skip
+
+# (slug, title, author, regions, occupations, workers, months, days to run, story, colours)
+DEMO_CAMPAIGNS = [
+    ("nelayan-penajam-terlindungi", "Nelayan Penajam Terlindungi", "operator", ["64.09"], ["nelayan"], 600, 6, 75,
+     "Di pesisir Penajam Paser Utara, nelayan kecil berangkat sebelum subuh dengan perahu ketinting. Satu kecelakaan "
+     "di laut bisa membuat keluarga kehilangan penghasilan berbulan-bulan.\n\nDengan Rp 8.400 sebulan, seorang nelayan "
+     "terlindungi Jaminan Kecelakaan Kerja dan Jaminan Kematian BPJS Ketenagakerjaan. Donasi Anda dibayarkan langsung "
+     "sebagai iuran, dan setiap rupiah bisa ditelusuri sampai ke bulan perlindungan yang dibelinya.",
+     ((11, 79, 125), (20, 144, 170))),
+    ("pedagang-kaki-lima-semarang", "Pedagang Kaki Lima Semarang Aman Berjualan", "csr.bankjateng", ["33.74"],
+     ["pedagang_kaki_lima"], 400, 12, 120,
+     "Ribuan pedagang kaki lima di Kota Semarang bekerja tanpa jaminan sosial. Bersama Bank Jateng, kami mengajak "
+     "warga Semarang melindungi mereka selama setahun penuh.\n\nSetiap Rp 100.800 melindungi satu pedagang selama "
+     "12 bulan dari risiko kecelakaan kerja dan kematian.",
+     ((176, 96, 16), (224, 165, 38))),
+    ("ojol-tetap-aman", "Ojol Tetap Aman di Jalan", "operator", ["33.74", "64.09"], ["ojol"], 200, 6, 45,
+     "Pengemudi ojek online menghabiskan sepuluh jam sehari di jalan. Banyak yang belum terdaftar sebagai peserta "
+     "BPJS Ketenagakerjaan karena penghasilan tidak menentu.\n\nBantu 200 pengemudi terlindungi enam bulan.",
+     ((31, 95, 191), (11, 110, 79))),
+]  # fmt: skip
+DEMO_DRAFT_CAMPAIGN = (
+    "Pemulung Kota Semarang Terlindungi",
+    ["33.74"],
+    ["pemulung"],
+    100,
+    12,
+    "Pemulung memilah sampah kota setiap hari dengan risiko luka dan penyakit. Kampanye ini menunggu persetujuan "
+    "operator sebelum dibuka untuk umum.",
+)
+DEMO_DONATION_COUNT = 200  # one-off donations to the campaigns and pools (monthly pledges come on top); ~30 s
+DEMO_STATEMENT_FILES = ("mutasi-rekening-titipan-1.csv", "mutasi-rekening-titipan-2.csv")
+_PURPOSE_NOTES = (
+    "Semoga bermanfaat.",
+    "Untuk nelayan di Babulu Laut.",
+    "Atas nama almarhum ayah.",
+    "Sedekah Jumat.",
+    "Untuk yang paling membutuhkan.",
+    "Terima kasih sudah bekerja keras.",
+)
+_FREE_AMOUNTS = (10_000, 20_000, 25_000, 50_000, 75_000, 150_000, 200_000, 300_000, 500_000, 1_000_000)
+
+
+def _demo_campaign_image(rng: random.Random, colours) -> bytes:
+    """A simple banner (two-colour gradient, sun and waves) as PNG: no file to ship, the same for a seed."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    width, height = 720, 360
+    image = Image.new("RGB", (width, height))
+    draw = ImageDraw.Draw(image)
+    (r1, g1, b1), (r2, g2, b2) = colours
+    for y in range(height):
+        t = y / height
+        draw.line(
+            [(0, y), (width, y)], fill=(int(r1 + (r2 - r1) * t), int(g1 + (g2 - g1) * t), int(b1 + (b2 - b1) * t))
+        )
+    x, y = rng.randint(420, 600), rng.randint(60, 120)
+    draw.ellipse([x - 46, y - 46, x + 46, y + 46], outline=(255, 255, 255), width=10)
+    for band in range(4):
+        top = 230 + band * 30
+        points = [(px, top + int(10 * ((px // 40) % 2))) for px in range(0, width + 40, 40)]
+        draw.line(points, fill=(255, 255, 255), width=4)
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def _money_setup(rng: random.Random, log) -> None:
+    """Donor accounts, agreements with invoices, the bank statements, and the campaigns."""
+    import csv
+    import io
+    from datetime import date, timedelta
+
+    from django.conf import settings
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from lingkaran.core.models import User
+    from lingkaran.funding import services
+    from lingkaran.funding.models import Agreement, BankStatementImport, Campaign, Funder
+
+    operator, finance = User.objects.get(username="operator"), User.objects.get(username="keuangan")
+    today = timezone.localdate()
+    invoices = []
+    for name, kind, number, title, budget, fiscal_year, criteria, invoice_amount, paid in DEMO_AGREEMENTS:
+        agreement = Agreement.objects.filter(number=number).first()
+        if agreement is None:
+            funder = Funder.objects.get(name=name, kind=kind)
+            year = fiscal_year or today.year
+            agreement = services.agreement_create(
+                actor=finance,
+                funder=funder,
+                number=number,
+                title=title,
+                budget=budget,
+                start_on=date(year, 1, 1),
+                end_on=date(year, 12, 31),
+                fiscal_year=fiscal_year,
+                target_criteria=criteria,
+            )
+            agreement = services.agreement_activate(actor=operator, agreement=agreement)
+        invoice = agreement.invoices.order_by("pk").first() or services.invoice_issue(
+            actor=finance, agreement=agreement, amount=invoice_amount, due_on=today + timedelta(days=30)
+        )
+        invoices.append((invoice, paid))
+
+    folder = settings.VAR_DIR / "demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    if not BankStatementImport.objects.filter(filename=DEMO_STATEMENT_FILES[0]).exists():
+        booked = today - timedelta(days=3)
+        rows = [
+            (booked, f"TRF {inv.payment_reference}", f"TRANSFER DARI {inv.agreement.funder.name.upper()}", paid, "CR")
+            for inv, paid in invoices
+            if paid
+        ]
+        rows.append((booked, "", "TRF MASUK HAMBA ALLAH", 1_500_000, "CR"))  # no reference: left for finance
+        rows.append((booked, "ADM", "BIAYA ADMINISTRASI", 15_000, "DB"))  # outgoing: skipped
+        files = [rows, [rows[0], (today - timedelta(days=1), "", "BUNGA JASA GIRO", 12_345, "CR")]]
+        for filename, lines in zip(DEMO_STATEMENT_FILES, files, strict=True):
+            # As an Indonesian bank exports it: a preamble, ";" between columns, one amount column with its direction.
+            buffer = io.StringIO()
+            writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
+            writer.writerow(["Rekening", "1234567890 - Lingkaran Titipan"])
+            writer.writerow([])
+            writer.writerow(["Tanggal", "Referensi", "Keterangan", "Jumlah"])
+            for day, reference, description, amount, direction in lines:
+                cell = f"{amount:,}".replace(",", ".") + f",00 {direction}"
+                writer.writerow([f"{day:%d/%m/%Y}", reference, description, cell])
+            path = folder / filename
+            path.write_bytes(buffer.getvalue().encode("utf-8"))
+            statement = services.bank_statement_import(actor=finance, filename=filename, content=path.read_bytes())
+            log(
+                f"bank statement {filename}: {statement.matched} matched, {statement.unmatched} not matched, "
+                f"{statement.duplicates} already imported, {statement.outgoing} outgoing"
+            )
+
+    created = 0
+    for slug, title, author, regions, occupations, workers, months, days, story, colours in DEMO_CAMPAIGNS:
+        if Campaign.objects.filter(title=title).exists():
+            continue
+        ticket = 8_400
+        campaign = services.campaign_create(
+            actor=User.objects.get(username=author),
+            title=title,
+            story=story,
+            goal_workers=workers,
+            goal_months=months,
+            goal_amount=workers * months * ticket,
+            end_on=today + timedelta(days=days),
+            target_regions=regions,
+            target_occupations=occupations,
+            image=ContentFile(_demo_campaign_image(rng, colours), name=f"{slug}.png"),
+        )
+        services.campaign_submit(actor=campaign.created_by, campaign=campaign)
+        services.campaign_approve(actor=operator, campaign=campaign)
+        created += 1
+    title, regions, occupations, workers, months, story = DEMO_DRAFT_CAMPAIGN
+    if not Campaign.objects.filter(title=title).exists():
+        draft = services.campaign_create(
+            actor=operator,
+            title=title,
+            story=story,
+            goal_workers=workers,
+            goal_months=months,
+            goal_amount=workers * months * 8_400,
+            end_on=today + timedelta(days=90),
+            target_regions=regions,
+            target_occupations=occupations,
+        )
+        services.campaign_submit(actor=operator, campaign=draft)
+        created += 1
+    log(f"money: {len(DEMO_AGREEMENTS)} agreements with invoices, {created} campaigns created")
+
+
+def _demo_donor_name(rng: random.Random) -> str:
+    if rng.random() < 0.12:
+        return rng.choice(("Warung Bu Sri", "Keluarga Besar Hadi", "Alumni SMAN 3 Semarang", "Komunitas Sepeda PPU",
+                           "Majelis Taklim Al-Ikhlas", "Toko Bangunan Jaya", "Arisan RT 05"))  # fmt: skip
+    sex = "F" if rng.random() < 0.5 else "M"
+    given = rng.choice(_FEMALE_GIVEN if sex == "F" else _MALE_GIVEN)
+    return f"{given} {rng.choice(_FEMALE_FAMILY if sex == 'F' else _MALE_FAMILY)}"
+
+
+_INTAKE_LOG_LEVEL: list[int] = []
+
+
+def _quiet_intake(quiet: bool) -> None:
+    import logging
+
+    import lingkaran.config.wsgi  # noqa: F401 - its django.setup() configures logging again: do that first
+
+    logger = logging.getLogger("lingkaran.funding")
+    if quiet:
+        _INTAKE_LOG_LEVEL.append(logger.level)
+        logger.setLevel(logging.ERROR)
+    elif _INTAKE_LOG_LEVEL:
+        logger.setLevel(_INTAKE_LOG_LEVEL.pop())
+
+
+def _money_donations(rng: random.Random, log) -> None:
+    """Donations through the sandbox gateway (see the section's comment). Their notifications are delivered when this
+    step commits."""
+    from lingkaran.core.models import User
+    from lingkaran.funding import sandbox_server, selectors, services
+    from lingkaran.funding.models import Campaign, Donation, Funder, SandboxPayment
+
+    if Donation.objects.filter(donor_email__endswith="@demo.lingkaran.id").exists():
+        log(f"donations: the demo donations exist ({Donation.objects.count()})")
+        return
+    sandbox_server._random.seed(rng.random())  # duplicates and out-of-order deliveries, the same every run
+    # Intake logs every duplicate and out-of-order delivery (as it should); the demo's output stays readable.
+    _quiet_intake(True)
+    campaigns = [Campaign.objects.get(title=c[1]) for c in DEMO_CAMPAIGNS]
+    baznas = Funder.objects.get(name="BAZNAS Provinsi Kalimantan Timur")
+    suggestions = [s.amount for s in selectors.suggested_amounts()]
+    targets = [
+        (services.DonationTarget.for_campaign(campaigns[0]), 40),
+        (services.DonationTarget.for_campaign(campaigns[1]), 30),
+        (services.DonationTarget.for_campaign(campaigns[2]), 22),
+        (services.DonationTarget.for_funder(baznas), 5),
+        (services.DonationTarget.general(), 3),
+    ]
+    channels = list(sandbox_server.CHANNELS)
+    outcomes = {"pay": 0, "expire": 0, "cancel": 0, "pending": 0}
+
+    def give(target, amount, name, *, donor=None, anonymous=False, note="", monthly=False):
+        email = "" if rng.random() < 0.2 else f"{name.split()[0].lower()}{rng.randint(1, 999)}@demo.lingkaran.id"
+        if donor is not None:
+            email = f"{donor.username}@demo.lingkaran.id"
+        intent = services.donation_start(
+            target=target,
+            amount=amount,
+            donor=donor,
+            donor_name=name,
+            donor_email=email,
+            is_anonymous=anonymous,
+            purpose_note=note,
+            recurring=monthly,
+        )
+        token = SandboxPayment.objects.values_list("token", flat=True).get(order_id=intent.order_id)
+        roll = rng.random()
+        action = "pay" if monthly or roll < 0.9 else ("expire" if roll < 0.94 else "cancel" if roll < 0.97 else "")
+        sandbox_server.choose_channel(token, rng.choice(channels))
+        if action:
+            sandbox_server.act(token, action)
+        outcomes[action or "pending"] += 1
+        return intent
+
+    for _ in range(DEMO_DONATION_COUNT):
+        target = _pick(rng, targets)
+        amount = rng.choice(suggestions[:4]) if rng.random() < 0.6 else rng.choice(_FREE_AMOUNTS)
+        note = rng.choice(_PURPOSE_NOTES) if rng.random() < 0.15 else ""
+        give(target, amount, _demo_donor_name(rng), anonymous=rng.random() < 0.25, note=note)
+
+    donors = {u.username: u for u in User.objects.filter(username__in=DEMO_DONOR_ACCOUNTS)}
+    pledges = [
+        ("donatur", campaigns[0], 50_400, False),
+        ("donatur", campaigns[2], 100_000, True),
+        ("donatur.rudi", campaigns[1], 100_800, False),
+        ("donatur.rudi", campaigns[0], 25_000, True),
+    ]
+    for username, campaign, amount, anonymous in pledges:
+        donor = donors[username]
+        give(services.DonationTarget.for_campaign(campaign), amount, donor.full_name, donor=donor,
+             anonymous=anonymous, monthly=True)  # fmt: skip
+    # A forged notification (wrong signature): kept in the inbox, unverified, never processed.
+    services.intake_receive(
+        gateway="sandbox",
+        raw_body=b'{"order_id": "LK-000000-DEADBEEF00", "status_code": "200", "gross_amount": "1000000.00", '
+        b'"transaction_status": "settlement", "signature_key": "forged"}',
+        headers={"Content-Type": "application/json", "User-Agent": "curl/8.5"},
+    )
+    log(
+        f"donations: {DEMO_DONATION_COUNT} one-off and {len(pledges)} monthly through the sandbox gateway "
+        f"({outcomes['pay']} paid, {outcomes['expire']} expired, {outcomes['cancel']} cancelled, "
+        f"{outcomes['pending']} still waiting); notifications are delivered as the step commits"
+    )
+
+
+def _money_after(rng: random.Random, log) -> None:
+    """Once the donations are settled: one pledge paused and one refund."""
+    _quiet_intake(False)
+    from lingkaran.core.models import User
+    from lingkaran.funding import services
+    from lingkaran.funding.models import Donation, RecurringDonation, Refund
+    from lingkaran.ledger import selectors as ledger
+
+    donor = User.objects.get(username="donatur")
+    pledge = RecurringDonation.objects.filter(donor=donor).order_by("pk").last()
+    if pledge is not None and pledge.state == RecurringDonation.State.ACTIVE:
+        services.recurring_pause(actor=donor, pledge=pledge)
+    if not Refund.objects.exists():
+        donation = (
+            Donation.objects.filter(state="settled", amount=50_400, recurring__isnull=True, campaign__isnull=False)
+            .order_by("pk")
+            .first()
+        )
+        if donation is not None:
+            finance = User.objects.get(username="keuangan")
+            refund = services.refund_request(
+                actor=finance,
+                intent=donation.intent,
+                amount=donation.amount,
+                reason="Donatur salah memilih kampanye dan meminta dananya dikembalikan.",
+            )
+            services.refund_execute(actor=finance, refund=refund)
+    settled = Donation.objects.filter(state__in=["settled", "partially_refunded", "refunded"]).count()
+    report = ledger.verify()
+    log(
+        f"money: {settled} donations paid with receipts, {RecurringDonation.objects.count()} monthly pledges, "
+        f"{Refund.objects.count()} refund; ledger verify {'clean' if report.clean else 'NOT CLEAN'}"
+    )
+
+
+STEPS.extend([_money_setup, _money_donations, _money_after])

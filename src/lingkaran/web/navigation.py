@@ -28,6 +28,9 @@ REGISTRY_READERS = frozenset(
     {RoleName.OPERATOR, RoleName.FINANCE, RoleName.VERIFIER, RoleName.AUDITOR, RoleName.FIELD_AGENT}
 )
 
+# Who opens campaign management (funder users: their own funder's campaigns; see funding.reads.campaigns_for).
+CAMPAIGN_READERS = frozenset({RoleName.OPERATOR, RoleName.FINANCE, RoleName.AUDITOR, RoleName.FUNDER})
+
 NAVIGATION: list[NavItem] = [
     NavItem("web:dashboard", _("Dashboard")),
     NavItem("web:worker_register", _("Register worker"), roles=frozenset({RoleName.FIELD_AGENT})),
@@ -38,6 +41,9 @@ NAVIGATION: list[NavItem] = [
     NavItem("web:my_regions", _("My regions"), roles=frozenset({RoleName.FIELD_AGENT})),
     NavItem("web:my_funder", _("My organisation"), roles=frozenset({RoleName.FUNDER})),
     NavItem("web:funder_list", _("Funders"), capability=Capability.VIEW_ALL_FUNDERS),
+    NavItem("web:money_home", _("Money"), capability=Capability.VIEW_MONEY),
+    NavItem("web:campaign_manage_list", _("Campaigns"), roles=CAMPAIGN_READERS),
+    NavItem("web:my_donations", _("My donations")),
     NavItem("web:user_list", _("Users"), capability=Capability.MANAGE_USERS),
     NavItem("web:token_list", _("API tokens"), capability=Capability.MANAGE_API_TOKENS),
     NavItem("web:audit_log", _("Audit log"), capability=Capability.VIEW_AUDIT_LOG),

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from lingkaran.web import views, views_imports, views_registry
+from lingkaran.web import views, views_funding, views_imports, views_registry
 
 app_name = "web"
 
@@ -31,3 +31,6 @@ urlpatterns += views_registry.urlpatterns
 
 # Bulk import of workers (upload, preview, progress, result, reports).
 urlpatterns += views_imports.urlpatterns
+
+# Money in trust: public campaigns and the donate flow, transparency, the donor's dashboard, the finance back office.
+urlpatterns += views_funding.urlpatterns
