@@ -12,6 +12,7 @@ from datetime import date
 
 import pytest
 from django.db.models import Count
+from django.utils import translation
 
 from lingkaran.core.models import AuditEvent
 from lingkaran.registry.models import Region
@@ -138,7 +139,7 @@ def test_a_bad_file_is_refused_and_nothing_is_loaded(small, tmp_path, content, p
     audits = AuditEvent.objects.count()
     path = tmp_path / "bad.csv"
     path.write_bytes(content)
-    with pytest.raises(RegionFileError) as refused:
+    with pytest.raises(RegionFileError) as refused, translation.override("en"):
         regions_load(path)
     assert refused.value.code == "region_file_invalid"
     text = str(refused.value.message) + " ".join(refused.value.details.get("rows", []))

@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.utils import translation
+from django.utils.translation import gettext
 
 from lingkaran.core.models import AuditEvent
 from lingkaran.registry import messages as problems
@@ -264,6 +265,12 @@ def assert_nothing_written(before_events: int):
     assert AuditEvent.objects.count() == before_events
 
 
+def in_page_language(text: str) -> str:
+    """The form's own message as the page shows it (Indonesian, the default language)."""
+    with translation.override("id"):
+        return gettext(text)
+
+
 @pytest.mark.parametrize(
     ("change", "field", "message"),
     [
@@ -281,15 +288,23 @@ def assert_nothing_written(before_events: int):
         ),
         ({"full_name": "   "}, "full_name", lambda: problems.render("name_missing")),
         ({"phone": "+44 20 7946 0000"}, "phone", lambda: problems.render("phone_not_indonesian")),
-        ({"occupation": ""}, "occupation", lambda: "Choose the occupation."),
+        ({"occupation": ""}, "occupation", lambda: in_page_language("Choose the occupation.")),
         ({"occupation": "astronaut"}, "occupation", lambda: "astronaut"),  # Django: not one of the choices
-        ({"sex": ""}, "sex", lambda: "Choose the sex"),
+        ({"sex": ""}, "sex", lambda: in_page_language("Choose the sex (it is filled in from the NIK).")),
         ({"declared_income": "0"}, "declared_income", lambda: problems.render("income_invalid")),
-        ({"declared_income": "satu juta"}, "declared_income", lambda: "Write a whole number of rupiah"),
-        ({"consent_purposes": ["agency_sharing"]}, "consent_purposes", lambda: "consent to registration is required"),
-        ({"consent_method": ""}, "consent_method", lambda: "Say how the worker gave consent."),
-        ({"heirs-0-relationship": ""}, "heirs-0-relationship", lambda: "Choose the relationship."),
-        ({"heirs-0-nik": "12345"}, "heirs-0-nik", lambda: "An NIK has 16 digits."),
+        (
+            {"declared_income": "satu juta"},
+            "declared_income",
+            lambda: in_page_language("Write a whole number of rupiah, e.g. 1.000.000."),
+        ),
+        (
+            {"consent_purposes": ["agency_sharing"]},
+            "consent_purposes",
+            lambda: in_page_language("The worker's consent to registration is required; without it nothing is saved."),
+        ),
+        ({"consent_method": ""}, "consent_method", lambda: in_page_language("Say how the worker gave consent.")),
+        ({"heirs-0-relationship": ""}, "heirs-0-relationship", lambda: in_page_language("Choose the relationship.")),
+        ({"heirs-0-nik": "12345"}, "heirs-0-nik", lambda: in_page_language("An NIK has 16 digits.")),
     ],
 )
 def test_each_problem_is_shown_on_its_field_with_422_and_nothing_is_written(
