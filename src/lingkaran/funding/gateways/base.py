@@ -13,6 +13,7 @@ Errors:
 
 from __future__ import annotations
 
+import abc
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -172,19 +173,23 @@ def _error_text(data) -> str:
     return str(data)[:200]
 
 
-class Gateway:
+class Gateway(abc.ABC):
     """The adapter interface (see the module docstring)."""
 
     name: str
 
+    @abc.abstractmethod
     def create_payment(self, request: PaymentRequest) -> CreatedPayment:
-        raise NotImplementedError
+        """Implemented by each adapter."""
 
+    @abc.abstractmethod
     def verify_notification(self, raw_body: bytes, headers: Mapping[str, str]) -> VerifiedEvent:
-        raise NotImplementedError
+        """Implemented by each adapter."""
 
+    @abc.abstractmethod
     def get_status(self, order_id: str, reference: str = "") -> GatewayStatus:
-        raise NotImplementedError
+        """Implemented by each adapter."""
 
+    @abc.abstractmethod
     def refund(self, *, order_id: str, reference: str, amount: int, key: str, reason: str) -> RefundResult:
-        raise NotImplementedError
+        """Implemented by each adapter."""
