@@ -108,6 +108,8 @@ INSTALLED_APPS = [
     "lingkaran.registry",
     "lingkaran.funding",
     "lingkaran.ledger",
+    "lingkaran.protection",
+    "lingkaran.protection.agency",
     "lingkaran.web",
     "lingkaran.api",
 ]
