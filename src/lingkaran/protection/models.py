@@ -1,1 +1,336 @@
 """Protection models."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from lingkaran.protection.domain import tariffs as rules
+
+# =====================================================================================================================
+# Tariffs
+#
+# Versioned data with contribution months (domain.md 2.2): every version names its first month (``valid_from``), its
+# last month (``valid_to``, inclusive; empty while still open) and the regulation it comes from. A month is stored as
+# its first day. Versions of the same thing never overlap in time: migration 0001_tariffs installs triggers that
+# refuse an overlapping INSERT or UPDATE (and a month that is not a first day), on PostgreSQL and on SQLite; the
+# services check first and answer ``tariff_overlap``. The pure rules are in ``protection/domain/tariffs.py``.
+# =====================================================================================================================
+
+
+class Programme(models.TextChoices):
+    JKK = rules.Programme.JKK.value, _("JKK (work accident)")
+    JKM = rules.Programme.JKM.value, _("JKM (death)")
+    JHT = rules.Programme.JHT.value, _("JHT (old-age savings)")
+
+
+class Package(models.TextChoices):
+    """The same values as ``funding.models.Package`` (a test keeps them in step)."""
+
+    JKK_JKM = rules.Package.JKK_JKM.value, _("JKK + JKM")
+    JKK_JKM_JHT = rules.Package.JKK_JKM_JHT.value, _("JKK + JKM + JHT")
+
+
+class Sector(models.TextChoices):
+    """An occupation's policy sector (``registry.OccupationGroup.Sector`` has the same values)."""
+
+    TRANSPORT = rules.Sector.TRANSPORT.value, _("Transport")
+    OTHER = rules.Sector.OTHER.value, _("Other")
+
+
+class RuleSector(models.TextChoices):
+    ALL = rules.ALL_SECTORS, _("All sectors")
+    TRANSPORT = rules.Sector.TRANSPORT.value, _("Transport")
+    OTHER = rules.Sector.OTHER.value, _("Other")
+
+
+class FundingSource(models.TextChoices):
+    APBN = rules.FundingSource.APBN.value, _("State budget (APBN)")
+    APBD = rules.FundingSource.APBD.value, _("Regional budget (APBD)")
+    CSR = rules.FundingSource.CSR.value, _("Company (CSR)")
+    ZAKAT = rules.FundingSource.ZAKAT.value, _("Zakat")
+    DONATION = rules.FundingSource.DONATION.value, _("Donations (crowdfunding)")
+    SELF = rules.FundingSource.SELF.value, _("The worker (self-paid)")
+
+
+class TariffVersion(models.Model):
+    """What every tariff version has: its contribution months, its regulation, who recorded it and when."""
+
+    valid_from = models.DateField(_("first contribution month"))
+    valid_to = models.DateField(_("last contribution month"), null=True, blank=True)
+    regulation = models.CharField(_("regulation"), max_length=200)
+    source_url = models.URLField(_("source"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+
+    def covers(self, month) -> bool:
+        return rules.covers(self.valid_from, self.valid_to, month)
+
+
+def _window_check(name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+        name=name,
+        violation_error_code="tariff_window_reversed",
+    )
+
+
+class ProgrammeRate(TariffVersion):
+    """One version of one programme's price: ``rate_bp`` basis points of the bracket nominal, or ``flat_amount``."""
+
+    programme = models.CharField(_("programme"), max_length=3, choices=Programme.choices)
+    rate_bp = models.PositiveIntegerField(_("rate (basis points of the bracket nominal)"), null=True, blank=True)
+    flat_amount = models.BigIntegerField(_("flat amount (Rp)"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["programme", "valid_from"]
+        constraints = [
+            _window_check("protection_rate_window"),
+            models.CheckConstraint(
+                condition=(Q(rate_bp__isnull=False, flat_amount__isnull=True, rate_bp__gte=1, rate_bp__lte=10_000))
+                | Q(rate_bp__isnull=True, flat_amount__isnull=False, flat_amount__gt=0),
+                name="protection_rate_rate_or_flat",
+                violation_error_code="tariff_rate_invalid",
+            ),
+            models.CheckConstraint(
+                condition=Q(programme__in=[p.value for p in rules.Programme]),
+                name="protection_rate_programme_valid",
+            ),
+            models.UniqueConstraint(fields=["programme", "valid_from"], name="protection_rate_one_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_programme_display()} {self.valid_from:%Y-%m}"
+
+    def to_rule(self) -> rules.ProgrammeRate:
+        return rules.ProgrammeRate(
+            programme=self.programme,
+            valid_from=self.valid_from,
+            valid_to=self.valid_to,
+            regulation=self.regulation,
+            rate_bp=self.rate_bp,
+            flat_amount=self.flat_amount,
+            id=self.pk,
+        )
+
+
+class BracketTable(TariffVersion):
+    """One version of the declared-income bracket table (PP 44/2015 Lampiran II); its rows are ``IncomeBracket``.
+
+    ``provisional`` marks a table known to be incomplete (the seed of verified points): a loaded file whose version
+    starts in the same month replaces it instead of being refused."""
+
+    provisional = models.BooleanField(_("provisional"), default=False)
+
+    class Meta:
+        ordering = ["valid_from"]
+        constraints = [
+            _window_check("protection_brackettable_window"),
+            models.UniqueConstraint(fields=["valid_from"], name="protection_brackettable_one_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{_('Brackets')} {self.valid_from:%Y-%m}"
+
+    def to_rule(self, brackets=None) -> rules.BracketTable:
+        rows = brackets if brackets is not None else self.brackets.all()
+        return rules.BracketTable(
+            valid_from=self.valid_from,
+            valid_to=self.valid_to,
+            regulation=self.regulation,
+            brackets=tuple(rules.Bracket(b.income_from, b.income_to, b.nominal) for b in rows),
+            provisional=self.provisional,
+            id=self.pk,
+        )
+
+
+class IncomeBracket(models.Model):
+    """Declared incomes ``income_from`` .. ``income_to`` (inclusive; empty: no upper end) billed at ``nominal``."""
+
+    table = models.ForeignKey(BracketTable, on_delete=models.CASCADE, related_name="brackets")
+    income_from = models.BigIntegerField(_("income from (Rp)"))
+    income_to = models.BigIntegerField(_("income to (Rp)"), null=True, blank=True)
+    nominal = models.BigIntegerField(_("nominal value (Rp)"))
+
+    class Meta:
+        ordering = ["table", "income_from"]
+        constraints = [
+            models.CheckConstraint(condition=Q(income_from__gte=0), name="protection_bracket_income_from_positive"),
+            models.CheckConstraint(
+                condition=Q(income_to__isnull=True) | Q(income_to__gte=models.F("income_from")),
+                name="protection_bracket_range",
+            ),
+            models.CheckConstraint(condition=Q(nominal__gt=0), name="protection_bracket_nominal_positive"),
+            models.UniqueConstraint(fields=["table", "income_from"], name="protection_bracket_one_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.income_from}–{self.income_to or ''}: {self.nominal}"
+
+
+class DiscountRule(TariffVersion):
+    """A discount of ``discount_bp`` basis points on JKK and/or JKM for a window of contribution months, for one
+    policy sector or all, except contributions paid from the ``excluded_sources`` (PP 50/2025: APBN and APBD)."""
+
+    discount_bp = models.PositiveIntegerField(_("discount (basis points)"))
+    sector = models.CharField(_("sector"), max_length=10, choices=RuleSector.choices, default=RuleSector.ALL)
+    applies_to_jkk = models.BooleanField(_("JKK discounted"), default=True)
+    applies_to_jkm = models.BooleanField(_("JKM discounted"), default=True)
+    excluded_sources = models.JSONField(_("funding sources excluded"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["valid_from", "sector"]
+        constraints = [
+            _window_check("protection_discount_window"),
+            models.CheckConstraint(
+                condition=Q(discount_bp__gte=1, discount_bp__lte=10_000),
+                name="protection_discount_percent",
+                violation_error_code="tariff_discount_invalid",
+            ),
+            models.CheckConstraint(
+                condition=Q(applies_to_jkk=True) | Q(applies_to_jkm=True), name="protection_discount_programme"
+            ),
+            models.CheckConstraint(
+                condition=Q(sector__in=[s.value for s in RuleSector]), name="protection_discount_sector_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{_('Discount')} {self.valid_from:%Y-%m} {self.sector}"
+
+    @property
+    def programmes(self) -> list[str]:
+        return [p for p, on in ((Programme.JKK, self.applies_to_jkk), (Programme.JKM, self.applies_to_jkm)) if on]
+
+    def to_rule(self) -> rules.DiscountRule:
+        return rules.DiscountRule(
+            valid_from=self.valid_from,
+            valid_to=self.valid_to,
+            programmes=frozenset(self.programmes),
+            discount_bp=self.discount_bp,
+            sector=self.sector,
+            excluded_sources=frozenset(self.excluded_sources or ()),
+            regulation=self.regulation,
+            id=self.pk,
+        )
+
+
+# =====================================================================================================================
+# Sponsorships
+#
+# A funder's money committed to a worker's contribution months (``protection/sponsorships.py`` writes them). The
+# ledger holds one reservation per request and month; per-worker detail lives here, not in the general ledger.
+# =====================================================================================================================
+
+
+class SponsorshipKind(models.TextChoices):
+    DIRECTED = "directed", _("Directed (named workers)")
+    CRITERIA = "criteria", _("By criteria")
+    POOLED = "pooled", _("Pooled (campaign)")
+
+
+class AllocationRun(models.Model):
+    """One run of the allocation engine: what went in (a fingerprint and the parameters), what came out, and who ran
+    it. A preview is kept too, so that what a person looked at before committing can be shown again."""
+
+    class State(models.TextChoices):
+        PREVIEW = "preview", _("Preview")
+        COMMITTED = "committed", _("Committed")
+
+    as_of = models.DateField(_("as of"))
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PREVIEW)
+    inputs_sha256 = models.CharField(max_length=64)
+    parameters = models.JSONField(default=dict)
+    summary = models.JSONField(default=dict)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    committed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
+class Sponsorship(models.Model):
+    """One funder paying one worker's contributions for a block of contribution months, reserved up front."""
+
+    class State(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        COMPLETED = "completed", _("Completed")
+        STOPPED = "stopped", _("Stopped")
+
+    worker = models.ForeignKey("registry.Worker", on_delete=models.PROTECT, related_name="sponsorships")
+    kind = models.CharField(_("kind"), max_length=10, choices=SponsorshipKind.choices)
+    source = models.CharField(_("funding source"), max_length=10, choices=FundingSource.choices)
+    funder = models.ForeignKey(
+        "funding.Funder", on_delete=models.PROTECT, null=True, blank=True, related_name="sponsorships"
+    )
+    agreement = models.ForeignKey(
+        "funding.Agreement", on_delete=models.PROTECT, null=True, blank=True, related_name="sponsorships"
+    )
+    campaign = models.ForeignKey(
+        "funding.Campaign", on_delete=models.PROTECT, null=True, blank=True, related_name="sponsorships"
+    )
+    pool = models.CharField(_("pool account"), max_length=80)
+    package = models.CharField(_("package"), max_length=12)
+    start_month = models.DateField(_("first month"))
+    months = models.PositiveSmallIntegerField(_("months"))
+    total = models.BigIntegerField(_("reserved (Rp)"))
+    request_key = models.CharField(max_length=120, help_text="The business request this block answers.")
+    run = models.ForeignKey(AllocationRun, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.ACTIVE)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-start_month", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["request_key", "worker"], name="protection_sponsorship_once_per_request"),
+            models.CheckConstraint(
+                condition=models.Q(months__gte=1, months__lte=60),
+                name="protection_sponsorship_months_range",
+                violation_error_code="months_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(total__gt=0), name="protection_sponsorship_total_positive"
+            ),
+        ]
+        indexes = [models.Index(fields=["funder", "state"], name="protection_sponsorship_funder")]
+
+
+class SponsoredMonth(models.Model):
+    """A worker-month a sponsorship has committed to pay: the unit the monthly cycle bills and coverage counts.
+
+    The database allows one row per worker and contribution month, so two funders can never pay the same month."""
+
+    class State(models.TextChoices):
+        RESERVED = "reserved", _("Reserved")
+        PAID = "paid", _("Paid to the agency")
+        REJECTED = "rejected", _("Rejected by the agency")
+        RELEASED = "released", _("Released to the pool")
+
+    worker = models.ForeignKey("registry.Worker", on_delete=models.PROTECT, related_name="+")
+    month = models.DateField(_("contribution month"))
+    sponsorship = models.ForeignKey(Sponsorship, on_delete=models.PROTECT, related_name="worker_months")
+    amount = models.BigIntegerField(_("amount (Rp)"))
+    reservation_key = models.CharField(max_length=140)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.RESERVED)
+
+    class Meta:
+        ordering = ["month"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["worker", "month"],
+                name="protection_one_sponsor_per_worker_month",
+                violation_error_code="worker_month_taken",
+            ),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="protection_sponsored_month_amount"),
+        ]
+        indexes = [models.Index(fields=["month", "state"], name="protection_month_state")]

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from lingkaran.web import views, views_funding, views_imports, views_registry
+from lingkaran.web import views, views_agency, views_funding, views_imports, views_protection, views_registry
 
 app_name = "web"
 
@@ -34,3 +34,9 @@ urlpatterns += views_imports.urlpatterns
 
 # Money in trust: public campaigns and the donate flow, transparency, the donor's dashboard, the finance back office.
 urlpatterns += views_funding.urlpatterns
+
+# Protection: tariffs (rates, brackets, discount windows, the calculator).
+urlpatterns += views_protection.urlpatterns
+
+# The agency (BPJS Ketenagakerjaan): batches and outcomes, files exchanged, the built-in simulator.
+urlpatterns += views_agency.urlpatterns

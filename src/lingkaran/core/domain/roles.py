@@ -33,6 +33,9 @@ class Capability(StrEnum):
     IMPORT_WORKERS = "import_workers"
     MANAGE_MONEY = "manage_money"
     VIEW_MONEY = "view_money"
+    VIEW_TARIFFS = "view_tariffs"
+    MANAGE_TARIFFS = "manage_tariffs"
+    MANAGE_SPONSORSHIPS = "manage_sponsorships"
 
 
 R = RoleName
@@ -49,6 +52,9 @@ CAPABILITIES: dict[Capability, frozenset[RoleName]] = {
     Capability.IMPORT_WORKERS: frozenset({R.OPERATOR, R.VERIFIER}),
     Capability.MANAGE_MONEY: frozenset({R.FINANCE}),
     Capability.VIEW_MONEY: frozenset({R.OPERATOR, R.FINANCE, R.AUDITOR}),
+    Capability.VIEW_TARIFFS: frozenset({R.OPERATOR, R.FINANCE, R.AUDITOR}),
+    Capability.MANAGE_TARIFFS: frozenset({R.OPERATOR, R.FINANCE}),
+    Capability.MANAGE_SPONSORSHIPS: frozenset({R.OPERATOR, R.FINANCE}),
 }
 
 

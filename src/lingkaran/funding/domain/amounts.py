@@ -1,20 +1,13 @@
 """Donation amounts in protection bought: pure functions over integer rupiah.
 
-The standard ticket is JKK + JKM at the lowest declared-income bracket (Rp 16.800 a month, domain.md 2.1). Under
-PP 50/2025 JKK and JKM cost half for contribution months in the discount window; the window every sector shares is
-April to December 2026 (transport starts earlier and ends later, but a donation does not know its worker's sector
-yet). The tariff work replaces this with versioned tariff records; until then ``discounted_ticket`` is the rule.
+The monthly ticket they are counted in (JKK + JKM at the lowest declared-income bracket, with the discount every
+sector shares) comes from the tariff in force: ``funding.tickets.standard_ticket``, which reads the protection app's
+versioned tariffs. No discount window is written here.
 """
 
 from __future__ import annotations
 
-from datetime import date
 from typing import NamedTuple
-
-# PP 50/2025: JKK and JKM at 50 % for contribution months in the window shared by every sector.
-DISCOUNT_START = date(2026, 4, 1)
-DISCOUNT_END = date(2026, 12, 31)
-DISCOUNT_PERCENT = 50
 
 # (months, workers) a donor is offered first: half a year and a year, for one worker and for a few.
 DEFAULT_COMBINATIONS: tuple[tuple[int, int], ...] = ((6, 1), (12, 1), (6, 5), (12, 5), (12, 10))
@@ -24,17 +17,6 @@ class Suggestion(NamedTuple):
     amount: int
     months: int
     workers: int
-
-
-def discounted_ticket(full_ticket: int, on: date) -> int:
-    """The monthly ticket for contribution month ``on``: ``full_ticket``, or half of it inside the PP 50/2025 window.
-
-    Half of an odd amount is rounded up (the agency's rounding is UNVERIFIED; rounding up never leaves a month short).
-    """
-    _check_amount(full_ticket)
-    if DISCOUNT_START <= on <= DISCOUNT_END:
-        return -(-full_ticket * (100 - DISCOUNT_PERCENT) // 100)
-    return full_ticket
 
 
 def suggest_amounts(

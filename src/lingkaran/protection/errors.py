@@ -1,0 +1,48 @@
+"""Protection errors with stable codes (never reuse a code for another meaning)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from lingkaran.core.errors import Conflict, DomainError, InvalidInput
+
+
+class TariffOverlap(Conflict):
+    code = "tariff_overlap"
+    default_message = _("Another version of this tariff already covers some of these contribution months.")
+
+
+class TariffNotInForce(DomainError):
+    """No version of a needed tariff covers the month. ``details``: ``month`` (``YYYY-MM``) and ``missing``."""
+
+    code = "tariff_not_in_force"
+    http_status = 422
+    default_message = _("No tariff is in force for this contribution month.")
+
+
+class TariffFileInvalid(InvalidInput):
+    """The bracket file has problems; nothing was loaded. ``details['problems']`` lists every one with its line,
+    column, code and message."""
+
+    code = "tariff_file_invalid"
+    default_message = _("The bracket file has problems; nothing was loaded.")
+
+
+class PoolInsufficient(Conflict):
+    """The pool cannot pay for the whole committed block. ``details``: ``pool``, ``available``, ``needed``."""
+
+    code = "pool_insufficient"
+    default_message = _("There is not enough money in the pool for the whole block; nothing was reserved.")
+
+
+class SponsorshipRefused(InvalidInput):
+    """Some named workers cannot be sponsored by this funder. ``details``: ``not_verified`` (worker ids) and
+    ``refused`` (worker id → reason codes of the allocation engine)."""
+
+    code = "sponsorship_refused"
+    default_message = _("Some of these workers cannot be sponsored by this funder; nothing was reserved.")
+
+
+class WorkerMonthTaken(Conflict):
+    """Another sponsorship already pays some of these worker-months. ``details``: ``workers``."""
+
+    code = "worker_month_taken"
+    default_message = _("Another funder already pays some of these workers for some of these months.")

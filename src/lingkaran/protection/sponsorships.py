@@ -1,0 +1,508 @@
+"""Sponsorships: a funder's money committed to workers' contribution months, reserved in the ledger up front.
+
+Three ways in, one way to commit:
+
+- ``sponsor_directed``: a funder names verified workers for N months;
+- ``allocation_run`` with criteria requests: the allocation engine (``domain/allocation.py``) picks;
+- ``pool_enrol``: a campaign's pool enrols the next eligible workers, a whole block each, while it can pay for one.
+
+``sponsorships_commit`` writes the blocks: one ``Sponsorship`` per worker, one ``SponsoredMonth`` per worker-month
+(the database refuses a second funder on the same worker-month), and one ledger reservation per request and month,
+at the tariff of each month. It checks the pool first and answers ``pool_insufficient`` with what is available and
+what is needed before anything is reserved; the transaction is the backstop. Committing the same request key again
+returns what the first commit wrote.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import astuple, dataclass
+from datetime import date
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Max
+from django.db.models.functions import Substr
+from django.utils import timezone
+
+from lingkaran.core.access import require
+from lingkaran.core.audit import audit_record
+from lingkaran.core.domain.roles import Capability
+from lingkaran.funding import accounts as funding_accounts
+from lingkaran.funding.models import Agreement, Funder
+from lingkaran.ledger.domain.posting import AccountType
+from lingkaran.ledger.selectors import balance_of
+from lingkaran.ledger.services import AccountSpec, account_open, reservation_create
+from lingkaran.protection import selectors as tariff_selectors
+from lingkaran.protection.domain import allocation as engine
+from lingkaran.protection.domain.tariffs import FundingSource, add_months, month_start
+from lingkaran.protection.errors import PoolInsufficient, SponsorshipRefused, WorkerMonthTaken
+from lingkaran.protection.models import AllocationRun, SponsoredMonth, Sponsorship, SponsorshipKind
+from lingkaran.registry.models import Worker, WorkerStatus
+
+SOURCE_OF_FUNDER = {
+    Funder.Kind.COMPANY: FundingSource.CSR,
+    Funder.Kind.LOCAL_GOVERNMENT: FundingSource.APBD,
+    Funder.Kind.ZAKAT_BODY: FundingSource.ZAKAT,
+    Funder.Kind.INSTITUTION: FundingSource.CSR,
+    Funder.Kind.INDIVIDUAL: FundingSource.DONATION,
+}
+
+
+@dataclass(frozen=True)
+class Block:
+    """One worker's block: the amount of each month from the first, at the tariff of that month."""
+
+    worker_id: int
+    amounts: tuple[int, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(self.amounts)
+
+
+def reserved_account(pool: str) -> str:
+    """``liability:pool:campaign:7`` → ``liability:reserved:campaign:7``: where a pool's committed blocks wait."""
+    return pool.replace("liability:pool:", "liability:reserved:", 1)
+
+
+def _open_reserved(pool: str) -> str:
+    code = reserved_account(pool)
+    owner = ":".join(pool.split(":")[2:])
+    account_open(AccountSpec(code, f"Reserved for workers ({owner})"[:200], AccountType.LIABILITY, is_trust=True))
+    return code
+
+
+def _reservation_key(request_key: str, month: date) -> str:
+    return f"sponsor:{request_key}:{month:%Y-%m}"
+
+
+def sponsorships_commit(
+    *,
+    request_key: str,
+    kind: str,
+    source: str,
+    package: str,
+    pool: str,
+    start: date,
+    months: int,
+    blocks: Sequence[Block],
+    by,
+    funder_id: int | None = None,
+    agreement_id: int | None = None,
+    campaign_id: int | None = None,
+    run: AllocationRun | None = None,
+) -> list[Sponsorship]:
+    start = month_start(start)
+    existing = list(Sponsorship.objects.filter(request_key=request_key).order_by("pk"))
+    if existing:
+        return existing
+    if not blocks:
+        return []
+    if any(len(b.amounts) != months for b in blocks):
+        raise ValueError("every block has one amount per month")
+    needed = sum(b.total for b in blocks)
+    available = balance_of(pool)
+    if needed > available:
+        raise PoolInsufficient(details={"pool": pool, "available": available, "needed": needed})
+    held_in = _open_reserved(pool)
+    with transaction.atomic():
+        rows = Sponsorship.objects.bulk_create(
+            [
+                Sponsorship(
+                    worker_id=b.worker_id,
+                    kind=kind,
+                    source=source,
+                    funder_id=funder_id,
+                    agreement_id=agreement_id,
+                    campaign_id=campaign_id,
+                    pool=pool,
+                    package=package,
+                    start_month=start,
+                    months=months,
+                    total=b.total,
+                    request_key=request_key,
+                    run=run,
+                    created_by=by,
+                )
+                for b in blocks
+            ]
+        )
+        by_worker = {row.worker_id: row for row in rows}
+        per_month: dict[date, int] = defaultdict(int)
+        lines = []
+        for block in blocks:
+            for offset, amount in enumerate(block.amounts):
+                month = add_months(start, offset)
+                per_month[month] += amount
+                lines.append(
+                    SponsoredMonth(
+                        worker_id=block.worker_id,
+                        month=month,
+                        sponsorship=by_worker[block.worker_id],
+                        amount=amount,
+                        reservation_key=_reservation_key(request_key, month),
+                    )
+                )
+        try:
+            with transaction.atomic():
+                SponsoredMonth.objects.bulk_create(lines, batch_size=5000)
+        except IntegrityError:
+            taken = sorted(
+                set(
+                    SponsoredMonth.objects.filter(
+                        worker_id__in=[b.worker_id for b in blocks],
+                        month__gte=start,
+                        month__lt=add_months(start, months),
+                    ).values_list("worker_id", flat=True)
+                )
+            )
+            raise WorkerMonthTaken(details={"workers": taken}) from None
+        for month, amount in sorted(per_month.items()):
+            reservation_create(
+                key=_reservation_key(request_key, month),
+                pool=pool,
+                held_in=held_in,
+                amount=amount,
+                effective_on=timezone.localdate(),
+                description=f"{kind} {request_key} {month:%Y-%m}",
+                metadata={"request": request_key, "month": f"{month:%Y-%m}", "workers": len(blocks)},
+            )
+        audit_record(
+            actor=by,
+            action="sponsorships.commit",
+            object_type="protection.sponsorship",
+            object_id=request_key,
+            details={
+                "kind": kind,
+                "workers": len(blocks),
+                "months": months,
+                "start": f"{start:%Y-%m}",
+                "total": needed,
+                "pool": pool,
+            },
+        )
+    return rows
+
+
+# --- Pricing and candidates -----------------------------------------------------------------------------------------
+
+
+def _pricer(start: date, months: int):
+    """A price function for blocks starting at ``start``: the tariff of each month, loaded once for the range."""
+    rules = tariff_selectors.tariff_rules(first_month=start, last_month=add_months(start, months - 1))
+
+    def amounts(*, income: int, sector: str, package: str, source: str, first: date, count: int) -> tuple[int, ...]:
+        return tuple(
+            rules.amount_due(
+                month=add_months(first, i), declared_income=income, sector=sector, package=package, source=source
+            ).total
+            for i in range(count)
+        )
+
+    return amounts
+
+
+CANDIDATE_FIELDS = (
+    "id",
+    "region_code",
+    "occupation_id",
+    "occupation__group__sector",
+    "sex",
+    "dtsen_decile",
+    "has_disability",
+    "is_elderly",
+    "is_female_head",
+    "on_extreme_poverty_list",
+    "zakat_eligible",
+    "declared_income",
+)
+
+
+def candidates(*, as_of: date, worker_ids: Iterable[int] | None = None) -> list[engine.Candidate]:
+    """Verified workers as the engine sees them, with the first month each is free of sponsorship. Three queries."""
+    workers = Worker.objects.filter(status=WorkerStatus.VERIFIED)
+    if worker_ids is not None:
+        workers = workers.filter(pk__in=list(worker_ids))
+    verified_on = dict(workers.values_list("pk").annotate(on=Max("decisions__decided_at")).values_list("pk", "on"))
+    busy = dict(
+        SponsoredMonth.objects.filter(worker__in=workers, month__gte=month_start(as_of))
+        .values("worker_id")
+        .annotate(last=Max("month"))
+        .values_list("worker_id", "last")
+    )
+    first_free = month_start(as_of)
+    out = []
+    for row in workers.values_list(*CANDIDATE_FIELDS).iterator(chunk_size=10_000):
+        (pk, region, occupation, sector, sex, decile, disability, elderly, female_head, poverty, zakat, income) = row
+        decided = verified_on.get(pk)
+        last = busy.get(pk)
+        out.append(
+            engine.Candidate(
+                worker_id=pk,
+                region_code=region or "",
+                occupation=occupation,
+                sector=sector,
+                sex=sex,
+                decile=decile,
+                disability=disability,
+                elderly=elderly,
+                female_head=female_head,
+                extreme_poverty=poverty,
+                zakat_eligible=zakat,
+                verified_on=timezone.localdate(decided) if decided else as_of,
+                income=income,
+                available_from=add_months(last, 1) if last else first_free,
+            )
+        )
+    return out
+
+
+def _fingerprint(payload) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _source_of(funder: Funder) -> FundingSource:
+    return SOURCE_OF_FUNDER[Funder.Kind(funder.kind)]
+
+
+def _blocks(picks_or_candidates, *, request: engine.Request, price) -> list[Block]:
+    return [
+        Block(
+            c.worker_id,
+            price(
+                income=c.income,
+                sector=c.sector,
+                package=request.package,
+                source=request.source,
+                first=request.start,
+                count=request.months,
+            ),
+        )
+        for c in picks_or_candidates
+    ]
+
+
+def sponsor_directed(
+    *,
+    funder: Funder,
+    worker_ids: Sequence[int],
+    start: date,
+    months: int,
+    package: str,
+    by,
+    agreement: Agreement | None = None,
+) -> list[Sponsorship]:
+    """A funder pays for the named verified workers for ``months`` from ``start``. All or nothing."""
+    require(by, Capability.MANAGE_SPONSORSHIPS)
+    start = month_start(start)
+    worker_ids = sorted(set(worker_ids))
+    source = _source_of(funder)
+    key = (
+        "directed:"
+        + _fingerprint(
+            {
+                "funder": funder.pk,
+                "agreement": agreement.pk if agreement else None,
+                "workers": worker_ids,
+                "start": start,
+                "months": months,
+                "package": package,
+            }
+        )[:32]
+    )
+    request = engine.Request(
+        key=key,
+        source=source,
+        criteria=engine.Criteria(),
+        start=start,
+        months=months,
+        package=package,
+        workers=max(1, len(worker_ids)),
+        funder_region=funder.region_code or None if source is FundingSource.APBD else None,
+    )
+    if Sponsorship.objects.filter(request_key=key).exists():
+        return list(Sponsorship.objects.filter(request_key=key).order_by("pk"))
+    found = {c.worker_id: c for c in candidates(as_of=start, worker_ids=worker_ids)}
+    refused = {str(wid): [r.value for r in engine.refusals(c, request)] for wid, c in found.items()}
+    refused = {wid: reasons for wid, reasons in refused.items() if reasons}
+    not_verified = [wid for wid in worker_ids if wid not in found]
+    if not worker_ids or refused or not_verified:
+        raise SponsorshipRefused(details={"not_verified": not_verified, "refused": refused})
+    price = _pricer(start, months)
+    return sponsorships_commit(
+        request_key=key,
+        kind=SponsorshipKind.DIRECTED,
+        source=source,
+        package=package,
+        pool=funding_accounts.funder_pool(funder.pk),
+        start=start,
+        months=months,
+        blocks=_blocks([found[w] for w in worker_ids], request=request, price=price),
+        by=by,
+        funder_id=funder.pk,
+        agreement_id=agreement.pk if agreement else None,
+    )
+
+
+def gap_points(*, as_of: date) -> dict[str, int]:
+    """Per kabupaten/kota: 10 when none of its verified workers is covered in ``as_of``'s month, 0 when all are."""
+    verified = dict(
+        Worker.objects.filter(status=WorkerStatus.VERIFIED)
+        .annotate(regency=Substr("region_code", 1, 5))
+        .values("regency")
+        .annotate(n=Count("pk"))
+        .values_list("regency", "n")
+    )
+    covered = dict(
+        SponsoredMonth.objects.filter(month=month_start(as_of))
+        .annotate(regency=Substr("worker__region_code", 1, 5))
+        .values("regency")
+        .annotate(n=Count("pk"))
+        .values_list("regency", "n")
+    )
+    return {regency: round(10 * (1 - min(covered.get(regency, 0), n) / n)) for regency, n in verified.items() if n}
+
+
+@dataclass(frozen=True)
+class CriteriaRequest:
+    """A funder's (or an agreement's) request to the allocation engine."""
+
+    key: str
+    funder_id: int
+    criteria: engine.Criteria
+    start: date
+    months: int
+    package: str
+    workers: int | None = None
+    budget: int | None = None
+    agreement_id: int | None = None
+
+
+def allocation_run(*, requests: Sequence[CriteriaRequest], as_of: date, by, commit: bool) -> AllocationRun:
+    """Run the engine over every verified worker for ``requests``; with ``commit``, reserve what it picked.
+
+    The run records a fingerprint of its inputs and, per request, the workers picked with their rank and score, so
+    the result can be shown and explained later (``allocation_explain``)."""
+    require(by, Capability.MANAGE_SPONSORSHIPS)
+    funders = Funder.objects.in_bulk([r.funder_id for r in requests])
+    engine_requests = []
+    for spec in requests:
+        funder = funders[spec.funder_id]
+        source = _source_of(funder)
+        engine_requests.append(
+            engine.Request(
+                key=spec.key,
+                source=source,
+                criteria=spec.criteria,
+                start=month_start(spec.start),
+                months=spec.months,
+                package=spec.package,
+                workers=spec.workers,
+                budget=spec.budget,
+                funder_region=(funder.region_code or None) if source is FundingSource.APBD else None,
+            )
+        )
+    pool = candidates(as_of=as_of)
+    gaps = gap_points(as_of=as_of)
+    first = min(r.start for r in engine_requests)
+    last = max(add_months(r.start, r.months - 1) for r in engine_requests)
+    rules = tariff_selectors.tariff_rules(first_month=first, last_month=last)
+    cache: dict[tuple, int] = {}
+
+    def price(candidate: engine.Candidate, request: engine.Request) -> int:
+        key = (candidate.income, candidate.sector, request.package, request.source, request.start, request.months)
+        if key not in cache:
+            cache[key] = sum(
+                rules.amount_due(
+                    month=add_months(request.start, i),
+                    declared_income=candidate.income,
+                    sector=candidate.sector,
+                    package=request.package,
+                    source=request.source,
+                ).total
+                for i in range(request.months)
+            )
+        return cache[key]
+
+    result = engine.allocate(pool, engine_requests, as_of=as_of, gap_points=gaps, price=price)
+    summary = {
+        o.request.key: {
+            "picked": [[p.worker_id, p.rank, p.score, p.cost] for p in o.picks],
+            "spent": o.spent,
+            "shortfall": o.shortfall,
+        }
+        for o in result.outcomes
+    }
+    parameters = {
+        "requests": [
+            {
+                "key": s.key,
+                "funder": s.funder_id,
+                "agreement": s.agreement_id,
+                "criteria": {
+                    "regions": list(s.criteria.regions),
+                    "occupations": list(s.criteria.occupations),
+                    "sectors": list(s.criteria.sectors),
+                    "sex": s.criteria.sex,
+                    "max_decile": s.criteria.max_decile,
+                    "indicators": sorted(s.criteria.indicators),
+                },
+                "start": f"{month_start(s.start):%Y-%m}",
+                "months": s.months,
+                "package": s.package,
+                "workers": s.workers,
+                "budget": s.budget,
+            }
+            for s in requests
+        ],
+        "gap_points": gaps,
+    }
+    digest = hashlib.sha256(json.dumps(parameters, sort_keys=True, default=str).encode())
+    for candidate in sorted(pool, key=lambda c: c.worker_id):
+        digest.update(repr(astuple(candidate)).encode())
+    fingerprint = digest.hexdigest()
+    with transaction.atomic():
+        run = AllocationRun.objects.create(
+            as_of=as_of, inputs_sha256=fingerprint, parameters=parameters, summary=summary, started_by=by
+        )
+        if commit:
+            by_id = {c.worker_id: c for c in pool}
+            specs = {s.key: s for s in requests}
+            for outcome in result.outcomes:
+                spec = specs[outcome.request.key]
+                if not outcome.picks:
+                    continue
+                sponsorships_commit(
+                    request_key=f"criteria:{spec.key}",
+                    kind=SponsorshipKind.CRITERIA,
+                    source=outcome.request.source,
+                    package=spec.package,
+                    pool=funding_accounts.funder_pool(spec.funder_id),
+                    start=outcome.request.start,
+                    months=spec.months,
+                    blocks=_blocks(
+                        [by_id[p.worker_id] for p in outcome.picks],
+                        request=outcome.request,
+                        price=lambda **kw: _months_of(rules, **kw),
+                    ),
+                    by=by,
+                    funder_id=spec.funder_id,
+                    agreement_id=spec.agreement_id,
+                    run=run,
+                )
+            run.state = AllocationRun.State.COMMITTED
+            run.committed_at = timezone.now()
+            run.save(update_fields=["state", "committed_at"])
+    return run
+
+
+def _months_of(rules, *, income, sector, package, source, first, count) -> tuple[int, ...]:
+    return tuple(
+        rules.amount_due(
+            month=add_months(first, i), declared_income=income, sector=sector, package=package, source=source
+        ).total
+        for i in range(count)
+    )
