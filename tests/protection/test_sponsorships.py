@@ -276,3 +276,73 @@ def test_a_commit_that_races_past_the_checks_still_cannot_take_a_worker_month(pe
     assert balance_of(pool) == 500_000 - 3 * 16_800
     assert not Sponsorship.objects.filter(request_key="race").exists()
     assert not Reservation.objects.filter(key__startswith="sponsor:race:").exists()
+
+
+def test_a_campaign_pool_enrols_whole_blocks_while_it_can_pay_for_one(people, verified, settings):
+    from lingkaran.funding.models import Campaign
+    from lingkaran.protection.sponsorships import pool_enrol
+
+    settings.LINGKARAN_POOL_BLOCK_MONTHS = 3
+    workers = verified(3)
+    campaign = Campaign.objects.create(
+        title="Ojek Penajam",
+        slug="ojek-penajam",
+        story="…",
+        goal_workers=3,
+        goal_months=3,
+        goal_amount=151_200,
+        end_on=date(2027, 12, 31),
+        created_by=people["operator"],
+        target_regions=["64.09"],
+    )
+    pool = accounts.open_pool(target="campaign", campaign_id=campaign.pk)
+    transfer(
+        key="test:campaign",
+        source=accounts.open_bank(),
+        target=pool,
+        amount=2 * 3 * 16_800 + 16_000,
+        effective_on=date.today(),
+    )
+    # Blocks start the month after as_of: April–June 2027, after every discount window (Rp 16.800 a month).
+    enrolled = pool_enrol(campaign=campaign, as_of=date(2027, 3, 10), by=people["operator"])
+    assert len(enrolled) == 2  # the third block (Rp 50.400) does not fit in the Rp 16.000 left
+    assert balance_of(pool) == 16_000
+    assert {s.kind for s in enrolled} == {"pooled"}
+    assert {s.start_month for s in enrolled} == {date(2027, 4, 1)}
+    # The same enrolment again reserves nothing; after new money the next worker gets a whole block.
+    assert pool_enrol(campaign=campaign, as_of=date(2027, 3, 10), by=people["operator"]) == []
+    transfer(key="test:campaign:2", source=accounts.open_bank(), target=pool, amount=34_400, effective_on=date.today())
+    (third,) = pool_enrol(campaign=campaign, as_of=date(2027, 3, 10), by=people["operator"])
+    assert third.worker_id not in {s.worker_id for s in enrolled}
+    assert {third.worker_id, *(s.worker_id for s in enrolled)} == {w.pk for w in workers}
+    assert balance_of(pool) == 0
+    assert verify().clean
+
+
+def test_pools_enrol_command(people, verified):
+    from django.core.management import CommandError, call_command
+
+    from lingkaran.funding.models import Campaign
+
+    verified(2)
+    campaign = Campaign.objects.create(
+        title="Nelayan",
+        slug="nelayan",
+        story="…",
+        goal_workers=2,
+        goal_months=6,
+        goal_amount=201_600,
+        end_on=date(2027, 12, 31),
+        created_by=people["operator"],
+        state=Campaign.State.PUBLISHED,
+        approved_by=people["finance"],
+    )
+    pool = accounts.open_pool(target="campaign", campaign_id=campaign.pk)
+    transfer(key="test:nelayan", source=accounts.open_bank(), target=pool, amount=6 * 16_800, effective_on=date.today())
+    call_command("pools_enrol", "--as", people["operator"].username, "--as-of", "2027-03-31")
+    assert Sponsorship.objects.filter(campaign=campaign, kind="pooled").count() == 1
+    assert balance_of(pool) == 0
+    with pytest.raises(CommandError):
+        call_command("pools_enrol", "--as", people["agent"].username)
+    with pytest.raises(CommandError):
+        call_command("pools_enrol", "--as", people["operator"].username, "--as-of", "31-03-2027")

@@ -92,6 +92,7 @@ VARIABLES: tuple[Variable, ...] = (
         "Chance (0–100) that the sandbox delivers a 'pending' notification after the final status",
     ),
     Variable("LINGKARAN_MIN_DONATION", "10000", "Smallest donation accepted, in rupiah"),
+    Variable("LINGKARAN_POOL_BLOCK_MONTHS", "6", "Months in the block a campaign pool enrols a worker for (1–60)"),
     Variable(
         "LINGKARAN_REFUND_APPROVAL_THRESHOLD",
         "1000000",
@@ -100,7 +101,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "LINGKARAN_STANDARD_TICKET",
         "16800",
-        "Full monthly JKK+JKM contribution at the lowest bracket, in rupiah, before any discount",
+        "Fallback monthly JKK+JKM ticket (rupiah) for a contribution month no tariff version covers",
     ),
     Variable("LINGKARAN_AGENCY", "simulator", "Agency adapter: `simulator` or `file`"),
     Variable("LINGKARAN_LOG_LEVEL", "INFO", "Log level of the `lingkaran` loggers"),
@@ -115,6 +116,12 @@ VARIABLES: tuple[Variable, ...] = (
         "Trusted reverse proxies in front (nginx = 1): the client address is then read from X-Forwarded-For",
     ),
     Variable("LINGKARAN_CACHE_URL", "(empty: per-process memory)", "Shared cache for rate limits, e.g. `redis://…/1`"),
+    Variable(
+        "LINGKARAN_IMPORT_PROCESSES",
+        "1",
+        "Forked worker processes that validate and encrypt rows of a worker import (1: in the importing process)",
+    ),
+    Variable("LINGKARAN_IMPORT_MAX_BYTES", "536870912", "Largest import file accepted, in bytes (512 MiB)"),
     Variable(
         "LINGKARAN_ADMIN_PASSWORD",
         "(empty: prompt)",

@@ -229,6 +229,9 @@ CELERY_RESULT_BACKEND = env.get(
 )
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
 CELERY_TASK_EAGER_PROPAGATES = True
+# The periodic work (config/celery.py: BEAT_SCHEDULE) runs on Jakarta time; beat keeps its last runs in var/.
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Adapters -------------------------------------------------------------------------------------------------------
 LINGKARAN_GATEWAY = env.get("LINGKARAN_GATEWAY", "sandbox")
@@ -270,6 +273,9 @@ LINGKARAN_SANDBOX_MAX_ATTEMPTS = 8  # deliveries of one notification before the 
 LINGKARAN_MIN_DONATION = _rupiah("LINGKARAN_MIN_DONATION", 10_000)
 LINGKARAN_REFUND_APPROVAL_THRESHOLD = _rupiah("LINGKARAN_REFUND_APPROVAL_THRESHOLD", 1_000_000)
 LINGKARAN_STANDARD_TICKET = _rupiah("LINGKARAN_STANDARD_TICKET", 16_800)
+LINGKARAN_POOL_BLOCK_MONTHS = env.get_int("LINGKARAN_POOL_BLOCK_MONTHS", 6)
+if not 1 <= LINGKARAN_POOL_BLOCK_MONTHS <= 60:
+    raise ConfigError("LINGKARAN_POOL_BLOCK_MONTHS must be between 1 and 60 months")
 LINGKARAN_WEBHOOK_MAX_BYTES = 64 * 1024
 LINGKARAN_AGENCY = env.get("LINGKARAN_AGENCY", "simulator")
 if LINGKARAN_AGENCY not in {"simulator", "file"}:

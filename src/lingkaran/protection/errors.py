@@ -46,3 +46,26 @@ class WorkerMonthTaken(Conflict):
 
     code = "worker_month_taken"
     default_message = _("Another funder already pays some of these workers for some of these months.")
+
+
+class CycleNothingDue(InvalidInput):
+    """No sponsored worker-month is reserved for the contribution month, so the cycle has nothing to bill.
+    ``details``: ``month`` (``YYYY-MM``)."""
+
+    code = "cycle_nothing_due"
+    default_message = _("Nothing is due for this contribution month: no sponsored worker-month is reserved for it.")
+
+
+class CycleRunning(Conflict):
+    """Another run of the monthly cycle holds this month. ``details``: ``month`` (``YYYY-MM``)."""
+
+    code = "cycle_running"
+    default_message = _("The cycle for this month is already running elsewhere; try again when it has finished.")
+
+
+class CycleLedgerMismatch(Conflict):
+    """The lines of a reservation add up to more than the reservation holds; nothing of the chunk was posted.
+    ``details``: ``reservation``, ``reserved``, ``billed``."""
+
+    code = "cycle_ledger_mismatch"
+    default_message = _("The contribution lines do not tie to their ledger reservation; nothing was posted.")

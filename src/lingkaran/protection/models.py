@@ -334,3 +334,115 @@ class SponsoredMonth(models.Model):
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="protection_sponsored_month_amount"),
         ]
         indexes = [models.Index(fields=["month", "state"], name="protection_month_state")]
+
+
+# =====================================================================================================================
+# Monthly cycle
+#
+# One ``Cycle`` per contribution month bills every reserved ``SponsoredMonth`` of that month as a ``ContributionLine``
+# (unique per worker-month: a worker-month is billed once), split into ``CycleChunk`` rows by province, each paid to
+# the agency in its own batch and posted to the ledger per pool and reservation (``protection/cycle.py``;
+# docs/subsystems/protection-cycle.md).
+# =====================================================================================================================
+
+
+class Cycle(models.Model):
+    class State(models.TextChoices):
+        RUNNING = "running", _("Running")
+        SUBMITTED = "submitted", _("Waiting for the agency")
+        DONE = "done", _("Done")
+
+    month = models.DateField(_("contribution month"), unique=True)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.RUNNING)
+    line_count = models.PositiveIntegerField(default=0)
+    total_amount = models.BigIntegerField(default=0)
+    confirmed_count = models.PositiveIntegerField(default=0)
+    confirmed_amount = models.BigIntegerField(default=0)
+    rejected_count = models.PositiveIntegerField(default=0)
+    rejected_amount = models.BigIntegerField(default=0)
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    finished_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-month"]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}"
+
+
+class CycleChunk(models.Model):
+    """The lines of one province in one cycle: one agency payment batch, processed idempotently (a Celery task)."""
+
+    class State(models.TextChoices):
+        BILLED = "billed", _("Billed")
+        SUBMITTED = "submitted", _("Sent to the agency")
+        ANSWERED = "answered", _("Answered by the agency")
+        POSTED = "posted", _("Posted to the ledger")
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="chunks")
+    province = models.CharField(_("province"), max_length=2)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.BILLED)
+    batch = models.ForeignKey("agency.PaymentBatch", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    line_count = models.PositiveIntegerField(default=0)
+    total_amount = models.BigIntegerField(default=0)
+    confirmed_amount = models.BigIntegerField(default=0)
+    rejected_amount = models.BigIntegerField(default=0)
+    posted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["cycle_id", "province"]
+        constraints = [models.UniqueConstraint(fields=["cycle", "province"], name="protection_chunk_once")]
+
+
+class ContributionLine(models.Model):
+    """One worker-month billed by a cycle: what is paid, from which money, and what the agency answered."""
+
+    class Kind(models.TextChoices):
+        SPONSORED = "sponsored", _("Sponsored")
+        CO_PAID = "co_paid", _("Co-paid")
+        BRIDGED = "bridged", _("Bridged")
+        SELF = "self", _("Self-paid")
+
+    class State(models.TextChoices):
+        DUE = "due", _("Due")
+        SUBMITTED = "submitted", _("Sent to the agency")
+        CONFIRMED = "confirmed", _("Confirmed by the agency")
+        REJECTED = "rejected", _("Rejected by the agency")
+
+    id = models.BigAutoField(primary_key=True)
+    cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="lines", db_index=False)
+    chunk = models.ForeignKey(CycleChunk, on_delete=models.PROTECT, related_name="lines")
+    worker = models.ForeignKey("registry.Worker", on_delete=models.PROTECT, related_name="+", db_index=False)
+    month = models.DateField(_("contribution month"))
+    amount = models.BigIntegerField(_("amount (Rp)"))
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.SPONSORED)
+    funding_source = models.CharField(_("funding source"), max_length=10, choices=FundingSource.choices)
+    sponsorship = models.ForeignKey(Sponsorship, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    sponsored_month = models.OneToOneField(
+        SponsoredMonth, on_delete=models.PROTECT, null=True, blank=True, related_name="contribution_line"
+    )
+    pool = models.CharField(_("pool account"), max_length=120)
+    reservation_key = models.CharField(max_length=200, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.DUE)
+    reason = models.CharField(_("reason"), max_length=40, blank=True)
+    reason_text = models.CharField(max_length=200, blank=True)
+    agency_reference = models.CharField(max_length=60, blank=True)
+
+    class Meta:
+        ordering = ["cycle_id", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["worker", "month"], name="protection_line_once_per_worker_month", violation_error_code="billed"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="protection_line_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(state="rejected") | Q(reason=""), name="protection_line_reason_only_when_rejected"
+            ),
+        ]
+        indexes = [models.Index(fields=["cycle", "state"], name="protection_line_cycle_state")]

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass
 from datetime import date
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
 from django.db.models.functions import Substr
@@ -31,13 +32,13 @@ from lingkaran.core.access import require
 from lingkaran.core.audit import audit_record
 from lingkaran.core.domain.roles import Capability
 from lingkaran.funding import accounts as funding_accounts
-from lingkaran.funding.models import Agreement, Funder
+from lingkaran.funding.models import Agreement, Campaign, Funder
 from lingkaran.ledger.domain.posting import AccountType
 from lingkaran.ledger.selectors import balance_of
 from lingkaran.ledger.services import AccountSpec, account_open, reservation_create
 from lingkaran.protection import selectors as tariff_selectors
 from lingkaran.protection.domain import allocation as engine
-from lingkaran.protection.domain.tariffs import FundingSource, add_months, month_start
+from lingkaran.protection.domain.tariffs import FundingSource, Package, add_months, month_start
 from lingkaran.protection.errors import PoolInsufficient, SponsorshipRefused, WorkerMonthTaken
 from lingkaran.protection.models import AllocationRun, SponsoredMonth, Sponsorship, SponsorshipKind
 from lingkaran.registry.models import Worker, WorkerStatus
@@ -505,4 +506,69 @@ def _months_of(rules, *, income, sector, package, source, first, count) -> tuple
             month=add_months(first, i), declared_income=income, sector=sector, package=package, source=source
         ).total
         for i in range(count)
+    )
+
+
+def pool_enrol(*, campaign: Campaign, as_of: date, by, block_months: int | None = None) -> list[Sponsorship]:
+    """A campaign's pool enrols the next eligible workers, a whole block each, while it can pay for one.
+
+    Blocks start in the month after ``as_of`` and last ``LINGKARAN_POOL_BLOCK_MONTHS`` (default 6). The campaign's
+    target regions and occupations are the criteria; the money is crowdfunding (source ``donation``). The request key
+    names the campaign, the first month, how many workers the pool has enrolled before and the balance it starts from,
+    so a retry of the same enrolment reserves nothing new while new money enrols new workers."""
+    require(by, Capability.MANAGE_SPONSORSHIPS)
+    months = block_months or settings.LINGKARAN_POOL_BLOCK_MONTHS
+    start = add_months(month_start(as_of), 1)
+    pool = funding_accounts.campaign_pool(campaign.pk)
+    available = balance_of(pool)
+    if available <= 0:
+        return []
+    enrolled = Sponsorship.objects.filter(campaign=campaign, kind=SponsorshipKind.POOLED).count()
+    key = f"pooled:{campaign.pk}:{start:%Y-%m}:{enrolled}:{available}"
+    request = engine.Request(
+        key=key,
+        source=FundingSource.DONATION,
+        criteria=engine.Criteria(
+            regions=tuple(campaign.target_regions or ()), occupations=tuple(campaign.target_occupations or ())
+        ),
+        start=start,
+        months=months,
+        package=Package.JKK_JKM,
+        budget=available,
+    )
+    rules = tariff_selectors.tariff_rules(first_month=start, last_month=add_months(start, months - 1))
+
+    def price(candidate: engine.Candidate, req: engine.Request) -> int:
+        return sum(
+            _months_of(
+                rules,
+                income=candidate.income,
+                sector=candidate.sector,
+                package=req.package,
+                source=req.source,
+                first=req.start,
+                count=req.months,
+            )
+        )
+
+    pool_candidates = candidates(as_of=start)
+    result = engine.allocate(pool_candidates, [request], as_of=as_of, gap_points=gap_points(as_of=as_of), price=price)
+    picks = result.outcome(key).picks
+    if not picks:
+        return []
+    by_id = {c.worker_id: c for c in pool_candidates}
+    return sponsorships_commit(
+        request_key=key,
+        kind=SponsorshipKind.POOLED,
+        source=FundingSource.DONATION,
+        package=Package.JKK_JKM,
+        pool=pool,
+        start=start,
+        months=months,
+        blocks=_blocks(
+            [by_id[p.worker_id] for p in picks], request=request, price=lambda **kw: _months_of(rules, **kw)
+        ),
+        by=by,
+        funder_id=campaign.funder_id,
+        campaign_id=campaign.pk,
     )

@@ -1,0 +1,469 @@
+"""The monthly contribution cycle: bill the month's reserved worker-months, pay them to the agency chunk by chunk,
+and post the ledger per pool and reservation (docs/subsystems/protection-cycle.md).
+
+Steps, each its own transaction and each idempotent, so a run killed between two steps is completed by the next:
+
+1. ``cycle_bill``: one ``Cycle`` per month; ``ContributionLine`` rows from every ``SponsoredMonth`` still reserved for
+   the month (``INSERT … SELECT``, one line per worker-month: a unique constraint), and one ``CycleChunk`` per province.
+2. per chunk (``chunk_process``; a Celery task per chunk in ``tasks.py``):
+   ``chunk_submit`` (an agency payment batch keyed ``cycle:{YYYY-MM}:{province}``, filled set-based, submitted),
+   ``chunk_read`` (outcomes back onto the lines and the sponsored months, set-based) and
+   ``chunk_post`` (the ledger: ``domain.cycle.chunk_plan``).
+3. ``cycle_finish``: the cycle's totals from its lines; ``done`` once every chunk is posted.
+
+``cycle_run`` runs them all under a lock of the month (a PostgreSQL advisory lock; another run is refused with
+``cycle_running``, or waits with ``wait=True``). ``after_step`` is the documented hook for tests: it is called with the
+step's name (``bill``, ``submit``, ``read``, ``post``, ``finish``) after each step has committed; an exception raised
+there stops the run as a crash would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db import connection, transaction
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from lingkaran.core.audit import audit_record
+from lingkaran.ledger.domain.posting import AccountType
+from lingkaran.ledger.services import AccountSpec, account_open, reservation_post, transfer
+from lingkaran.protection import selectors as tariff_selectors
+from lingkaran.protection.agency import access, sql
+from lingkaran.protection.agency import services as agency
+from lingkaran.protection.agency.models import BatchState
+from lingkaran.protection.domain import cycle as rules
+from lingkaran.protection.errors import CycleLedgerMismatch, CycleNothingDue, CycleRunning
+from lingkaran.protection.models import ContributionLine, Cycle, CycleChunk, SponsoredMonth
+
+Hook = Callable[[str], None] | None
+LOCK_NAMESPACE = 0x4C4B4359  # "LKCY": advisory locks of the monthly cycle, one per month
+
+
+@dataclass(frozen=True)
+class CycleSummary:
+    month: date
+    state: str
+    lines: int
+    total: int
+    confirmed: int
+    confirmed_amount: int
+    rejected: int
+    rejected_amount: int
+    held_back: int = 0  # reserved worker-months of the month that no line bills yet
+    chunks: dict[str, str] = field(default_factory=dict)  # province → state
+    reasons: dict[str, int] = field(default_factory=dict)
+
+
+# --- The lock of a month ---------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def month_lock(month: date, *, wait: bool = False):
+    """Hold the month for one run. PostgreSQL: a session advisory lock (released when the run ends or its connection
+    dies, so a killed run never leaves it held). SQLite serialises writers itself and the steps are idempotent, so a
+    second run there only repeats what is done; no lock is taken."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    key = month.year * 12 + month.month - 1
+    with connection.cursor() as cursor:
+        if wait:
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_NAMESPACE, key])
+        else:
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, key])
+            if not cursor.fetchone()[0]:
+                raise CycleRunning(details={"month": f"{month:%Y-%m}"})
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, key])
+
+
+# --- Step 1: bill ----------------------------------------------------------------------------------------------------
+
+
+def _open_accounts() -> None:
+    account_open(
+        AccountSpec(rules.PAYABLE, "Contributions payable to BPJS Ketenagakerjaan", AccountType.LIABILITY, True)
+    )
+    account_open(AccountSpec(rules.BANK, "Trust bank account", AccountType.ASSET))
+
+
+def _province_sql(column: str) -> str:
+    """``domain.cycle.province_of`` in SQL: the first two characters when both are digits, else ``00``."""
+    head = f"SUBSTR(COALESCE({column}, ''), 1, 2)"
+    if connection.vendor == "postgresql":
+        return f"(CASE WHEN {head} ~ '^[0-9]{{2}}$' THEN {head} ELSE '{rules.UNKNOWN_PROVINCE}' END)"
+    return (
+        f"(CASE WHEN LENGTH({head}) = 2 AND {head} NOT GLOB '*[^0-9]*' THEN {head} ELSE '{rules.UNKNOWN_PROVINCE}' END)"
+    )
+
+
+def cycle_bill(*, month: date, actor=None) -> Cycle:
+    """The month's cycle with a line for every reserved sponsored worker-month not billed yet, and its chunks.
+
+    Refuses a month with no tariff in force (``tariff_not_in_force``) and a month with nothing to bill
+    (``cycle_nothing_due``). Billing again adds only worker-months reserved since, and never bills one twice."""
+    access.check(actor, access.PAY)
+    tariff_selectors.amount_table(month)  # TariffNotInForce, with the missing parts, when the month has no tariff
+    reserved = SponsoredMonth.objects.filter(month=month, state=SponsoredMonth.State.RESERVED)
+    if not Cycle.objects.filter(month=month).exists() and not reserved.exists():
+        raise CycleNothingDue(details={"month": f"{month:%Y-%m}"})
+    _open_accounts()
+    province = _province_sql("w.region_code")
+    params = {"month": month, "billed": CycleChunk.State.BILLED, "reserved": SponsoredMonth.State.RESERVED}
+    with transaction.atomic():
+        cycle, created = Cycle.objects.get_or_create(month=month, defaults={"started_by": actor})
+        params["cycle"] = cycle.pk
+        reserved_sql = """
+            FROM protection_sponsoredmonth m
+            JOIN registry_worker w ON w.id = m.worker_id
+            JOIN protection_sponsorship s ON s.id = m.sponsorship_id"""
+        # A reservation is billed whole or not at all: none of its worker-months may wait in a province whose
+        # batch already went out (they stay reserved for a later pass, see "Not built yet" in the docs), so that
+        # posting the reservation never moves money for a month that no line bills.
+        not_billed = f"""
+            m.month = %(month)s AND m.state = %(reserved)s
+            AND NOT EXISTS (
+                SELECT 1 FROM protection_contributionline c WHERE c.worker_id = m.worker_id AND c.month = m.month
+            )
+            AND NOT EXISTS (
+                SELECT 1 FROM protection_sponsoredmonth m2
+                JOIN registry_worker w2 ON w2.id = m2.worker_id
+                JOIN protection_cyclechunk k2
+                  ON k2.cycle_id = %(cycle)s AND k2.province = {_province_sql("w2.region_code")}
+                 AND k2.state <> %(billed)s
+                WHERE m2.reservation_key = m.reservation_key AND m2.month = m.month AND m2.state = %(reserved)s
+                  AND NOT EXISTS (
+                      SELECT 1 FROM protection_contributionline c2
+                      WHERE c2.worker_id = m2.worker_id AND c2.month = m2.month
+                  )
+            )"""
+        sql.run(
+            f"""
+            INSERT INTO protection_cyclechunk
+                (cycle_id, province, state, line_count, total_amount, confirmed_amount, rejected_amount)
+            SELECT DISTINCT %(cycle)s, {province}, %(billed)s, 0, 0, 0, 0 {reserved_sql}
+            WHERE {not_billed}
+              AND NOT EXISTS (
+                  SELECT 1 FROM protection_cyclechunk k WHERE k.cycle_id = %(cycle)s AND k.province = {province}
+              )
+            """,
+            params,
+        )
+        added = sql.run(
+            f"""
+            INSERT INTO protection_contributionline
+                (cycle_id, chunk_id, worker_id, month, amount, kind, funding_source, sponsorship_id,
+                 sponsored_month_id, pool, reservation_key, state, reason, reason_text, agency_reference)
+            SELECT %(cycle)s, k.id, m.worker_id, m.month, m.amount, '{ContributionLine.Kind.SPONSORED}', s.source,
+                   s.id, m.id, s.pool, m.reservation_key, '{ContributionLine.State.DUE}', '', '', ''
+            {reserved_sql}
+            JOIN protection_cyclechunk k ON k.cycle_id = %(cycle)s AND k.province = {province} AND k.state = %(billed)s
+            WHERE {not_billed}
+            """,
+            params,
+        )
+        if added:
+            _chunk_totals(cycle)
+        if created or added:
+            audit_record(
+                actor=actor,
+                action="protection.cycle_bill",
+                object_type="protection.cycle",
+                object_id=f"{month:%Y-%m}",
+                details={"lines_added": added},
+            )
+    cycle.refresh_from_db()
+    return cycle
+
+
+def _chunk_totals(cycle: Cycle) -> None:
+    for row in (
+        ContributionLine.objects.filter(cycle=cycle).values("chunk_id").annotate(n=Count("id"), total=Sum("amount"))
+    ):
+        CycleChunk.objects.filter(pk=row["chunk_id"]).update(line_count=row["n"], total_amount=row["total"])
+
+
+# --- Step 2: per chunk -----------------------------------------------------------------------------------------------
+
+
+def chunk_submit(*, chunk_id: int, today: date) -> CycleChunk:
+    """Open the chunk's payment batch, fill it set-based from the chunk's due lines and submit it, in one
+    transaction (a submitted batch takes no more lines). Again: nothing."""
+    with transaction.atomic():
+        chunk = CycleChunk.objects.select_for_update().select_related("cycle").get(pk=chunk_id)
+        if chunk.state != CycleChunk.State.BILLED:
+            return chunk
+        if chunk.batch_id is None and not ContributionLine.objects.filter(chunk=chunk).exists():
+            chunk.state = CycleChunk.State.ANSWERED  # nothing to send (every month of it held back)
+            chunk.save(update_fields=["state"])
+            return chunk
+        batch = agency.payment_batch_open(key=rules.batch_key(chunk.cycle.month, chunk.province), today=today)
+        if batch.state == BatchState.OPEN:
+            sources = ", ".join(f"'{s}'" for s in rules.GOVERNMENT_SOURCES)
+            sql.run(
+                f"""
+                INSERT INTO agency_submittedline
+                    (batch_id, line_id, nik_index, kpj_number, month, amount, government_funded)
+                SELECT %(batch)s, c.id, w.nik_index, w.kpj_number, c.month, c.amount, c.funding_source IN ({sources})
+                FROM protection_contributionline c
+                JOIN registry_worker w ON w.id = c.worker_id
+                WHERE c.chunk_id = %(chunk)s AND c.state = %(due)s
+                  AND NOT EXISTS (
+                      SELECT 1 FROM agency_submittedline l WHERE l.batch_id = %(batch)s AND l.line_id = c.id
+                  )
+                """,
+                {"batch": batch.pk, "chunk": chunk.pk, "due": ContributionLine.State.DUE},
+            )
+            agency.payment_batch_submit(batch_id=batch.pk)
+        sql.run(
+            """
+            UPDATE protection_contributionline SET state = %(submitted)s
+            WHERE chunk_id = %(chunk)s AND state = %(due)s
+              AND id IN (SELECT line_id FROM agency_submittedline WHERE batch_id = %(batch)s)
+            """,
+            {
+                "submitted": ContributionLine.State.SUBMITTED,
+                "due": ContributionLine.State.DUE,
+                "chunk": chunk.pk,
+                "batch": batch.pk,
+            },
+        )
+        chunk.batch = batch
+        chunk.state = CycleChunk.State.SUBMITTED
+        chunk.save(update_fields=["batch", "state"])
+    return chunk
+
+
+def chunk_read(*, chunk_id: int) -> CycleChunk:
+    """The agency's answers onto the chunk's lines (confirmed / rejected with the reason) and onto their sponsored
+    months (paid / rejected), set-based. Lines still unanswered (file exchange) keep waiting; the chunk is
+    ``answered`` once none does."""
+    with transaction.atomic():
+        chunk = CycleChunk.objects.select_for_update().get(pk=chunk_id)
+        if chunk.state != CycleChunk.State.SUBMITTED:
+            return chunk
+        line = ContributionLine.State
+        sql.run(
+            f"""
+            UPDATE protection_contributionline
+            SET state = CASE WHEN o.result = 'accepted' THEN '{line.CONFIRMED}' ELSE '{line.REJECTED}' END,
+                reason = o.reason, reason_text = o.reason_text, agency_reference = o.agency_reference
+            FROM agency_submittedline l
+            JOIN agency_lineoutcome o ON o.submitted_id = l.id
+            WHERE l.batch_id = %(batch)s AND protection_contributionline.id = l.line_id
+              AND protection_contributionline.chunk_id = %(chunk)s
+              AND protection_contributionline.state = '{line.SUBMITTED}'
+            """,
+            {"batch": chunk.batch_id, "chunk": chunk.pk},
+        )
+        month = SponsoredMonth.State
+        sql.run(
+            f"""
+            UPDATE protection_sponsoredmonth
+            SET state = CASE WHEN c.state = '{line.CONFIRMED}' THEN '{month.PAID}' ELSE '{month.REJECTED}' END
+            FROM protection_contributionline c
+            WHERE c.sponsored_month_id = protection_sponsoredmonth.id AND c.chunk_id = %(chunk)s
+              AND c.state IN ('{line.CONFIRMED}', '{line.REJECTED}')
+              AND protection_sponsoredmonth.state = '{month.RESERVED}'
+            """,
+            {"chunk": chunk.pk},
+        )
+        if not ContributionLine.objects.filter(chunk=chunk, state__in=[line.DUE, line.SUBMITTED]).exists():
+            chunk.state = CycleChunk.State.ANSWERED
+            chunk.save(update_fields=["state"])
+    return chunk
+
+
+def chunk_post(*, chunk_id: int, today: date) -> CycleChunk:
+    """The ledger for an answered chunk, per pool and reservation (``domain.cycle.chunk_plan``), in one transaction.
+    Every entry is idempotent by key, so posting again changes nothing."""
+    with transaction.atomic():
+        chunk = CycleChunk.objects.select_for_update().select_related("cycle").get(pk=chunk_id)
+        if chunk.state != CycleChunk.State.ANSWERED:
+            return chunk
+        month = chunk.cycle.month
+        line = ContributionLine.State
+        rows = (
+            ContributionLine.objects.filter(chunk=chunk)
+            .values("reservation_key", "pool")
+            .annotate(
+                confirmed=Sum("amount", filter=Q(state=line.CONFIRMED), default=0),
+                rejected=Sum("amount", filter=Q(state=line.REJECTED), default=0),
+            )
+            .order_by("reservation_key")
+        )
+        lines = [rules.ReservationLines(r["reservation_key"], r["pool"], r["confirmed"], r["rejected"]) for r in rows]
+        keys = sorted({item.reservation_key for item in lines})
+        billed = dict(
+            ContributionLine.objects.filter(cycle=chunk.cycle, reservation_key__in=keys)
+            .values("reservation_key")
+            .annotate(total=Sum("amount"))
+            .values_list("reservation_key", "total")
+        )
+        reserved = {}
+        for key in keys:
+            reservation = reservation_post(
+                key=key, to_account=rules.PAYABLE, effective_on=today, description=f"Cycle {month:%Y-%m}: {key}"
+            )
+            reserved[key] = reservation.amount
+        try:
+            plan = rules.chunk_plan(
+                month=month, province=chunk.province, lines=lines, reserved=reserved, billed_in_cycle=billed
+            )
+        except rules.PlanError as exc:
+            raise CycleLedgerMismatch(
+                details={"reservation": exc.reservation_key, "reserved": exc.reserved, "billed": exc.billed}
+            ) from None
+        for item in plan.transfers:
+            transfer(
+                key=item.key,
+                source=item.source,
+                target=item.target,
+                amount=item.amount,
+                effective_on=today,
+                description=f"Cycle {month:%Y-%m} {chunk.province}: {item.kind}",
+                metadata={"cycle": f"{month:%Y-%m}", "chunk": chunk.province, "kind": item.kind},
+            )
+        chunk.confirmed_amount = sum(item.confirmed for item in lines)
+        chunk.rejected_amount = sum(item.rejected for item in lines)
+        chunk.state = CycleChunk.State.POSTED
+        chunk.posted_at = timezone.now()
+        chunk.save(update_fields=["confirmed_amount", "rejected_amount", "state", "posted_at"])
+    return chunk
+
+
+def chunk_process(*, chunk_id: int, today: date, after_step: Hook = None) -> str:
+    """Every step of one chunk, each idempotent; the chunk's state at the end."""
+    for name, step in (
+        ("submit", lambda: chunk_submit(chunk_id=chunk_id, today=today)),
+        ("read", lambda: chunk_read(chunk_id=chunk_id)),
+        ("post", lambda: chunk_post(chunk_id=chunk_id, today=today)),
+    ):
+        step()
+        if after_step:
+            after_step(name)
+    return CycleChunk.objects.values_list("state", flat=True).get(pk=chunk_id)
+
+
+# --- Step 3: finish --------------------------------------------------------------------------------------------------
+
+
+def cycle_finish(*, month: date, actor=None) -> Cycle:
+    """The cycle's totals from its lines (set-based); ``done`` once every chunk is posted, ``submitted`` while the
+    agency still has to answer some, ``running`` otherwise."""
+    with transaction.atomic():
+        cycle = Cycle.objects.select_for_update().get(month=month)
+        line = ContributionLine.State
+        totals = ContributionLine.objects.filter(cycle=cycle).aggregate(
+            lines=Count("id"),
+            total=Sum("amount", default=0),
+            confirmed=Count("id", filter=Q(state=line.CONFIRMED)),
+            confirmed_amount=Sum("amount", filter=Q(state=line.CONFIRMED), default=0),
+            rejected=Count("id", filter=Q(state=line.REJECTED)),
+            rejected_amount=Sum("amount", filter=Q(state=line.REJECTED), default=0),
+        )
+        states = set(cycle.chunks.values_list("state", flat=True))
+        was = cycle.state
+        cycle.line_count, cycle.total_amount = totals["lines"], totals["total"]
+        cycle.confirmed_count, cycle.confirmed_amount = totals["confirmed"], totals["confirmed_amount"]
+        cycle.rejected_count, cycle.rejected_amount = totals["rejected"], totals["rejected_amount"]
+        if states <= {CycleChunk.State.POSTED}:
+            cycle.state = Cycle.State.DONE
+        elif CycleChunk.State.BILLED in states:
+            cycle.state = Cycle.State.RUNNING
+        else:
+            cycle.state = Cycle.State.SUBMITTED
+        if cycle.state == Cycle.State.DONE and was != Cycle.State.DONE:
+            cycle.finished_at = timezone.now()
+            cycle.finished_by = actor
+        cycle.save()
+        if cycle.state != was:
+            audit_record(
+                actor=actor,
+                action="protection.cycle_finish",
+                object_type="protection.cycle",
+                object_id=f"{month:%Y-%m}",
+                details={
+                    "state": cycle.state,
+                    "lines": cycle.line_count,
+                    "confirmed_amount": cycle.confirmed_amount,
+                    "rejected_amount": cycle.rejected_amount,
+                },
+            )
+    return cycle
+
+
+def cycle_summary(month: date) -> CycleSummary:
+    cycle = Cycle.objects.get(month=month)
+    reasons = dict(
+        ContributionLine.objects.filter(cycle=cycle, state=ContributionLine.State.REJECTED)
+        .values("reason")
+        .annotate(n=Count("id"))
+        .values_list("reason", "n")
+        .order_by("reason")
+    )
+    return CycleSummary(
+        month=cycle.month,
+        state=cycle.state,
+        lines=cycle.line_count,
+        total=cycle.total_amount,
+        confirmed=cycle.confirmed_count,
+        confirmed_amount=cycle.confirmed_amount,
+        rejected=cycle.rejected_count,
+        rejected_amount=cycle.rejected_amount,
+        held_back=SponsoredMonth.objects.filter(
+            month=month, state=SponsoredMonth.State.RESERVED, contribution_line__isnull=True
+        ).count(),
+        chunks=dict(cycle.chunks.order_by("province").values_list("province", "state")),
+        reasons=reasons,
+    )
+
+
+# --- The whole run ---------------------------------------------------------------------------------------------------
+
+
+def cycle_run(
+    *,
+    month: date,
+    actor=None,
+    today: date | None = None,
+    tasks: bool = True,
+    wait: bool = False,
+    after_step: Hook = None,
+) -> CycleSummary:
+    """Run (or complete) the cycle of ``month``: bill, every chunk not posted yet, finish.
+
+    ``tasks``: each chunk as a Celery task (``protection.cycle_chunk``; in-process when no broker is configured, the
+    embedded default); otherwise in this process. With a real broker the run only sends the chunks; a later run
+    finishes the cycle. ``after_step``: see the module docstring."""
+    access.check(actor, access.PAY)
+    today = today or timezone.localdate()
+    with month_lock(month, wait=wait):
+        cycle_bill(month=month, actor=actor)
+        if after_step:
+            after_step("bill")
+        chunks = list(
+            CycleChunk.objects.filter(cycle__month=month)
+            .exclude(state=CycleChunk.State.POSTED)
+            .order_by("province")
+            .values_list("pk", flat=True)
+        )
+        if tasks:
+            from lingkaran.protection import tasks as cycle_tasks
+
+            for chunk_id in chunks:
+                cycle_tasks.cycle_chunk.delay(chunk_id, today.isoformat())
+        else:
+            for chunk_id in chunks:
+                chunk_process(chunk_id=chunk_id, today=today, after_step=after_step)
+        cycle_finish(month=month, actor=actor)
+        if after_step:
+            after_step("finish")
+    return cycle_summary(month)
