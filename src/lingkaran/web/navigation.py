@@ -45,6 +45,11 @@ NAVIGATION: list[NavItem] = [
     NavItem("web:campaign_manage_list", _("Campaigns"), roles=CAMPAIGN_READERS),
     NavItem("web:agency_home", _("Agency"), capability=Capability.VIEW_MONEY),
     NavItem("web:tariffs", _("Tariffs"), capability=Capability.VIEW_TARIFFS),
+    NavItem(
+        "web:sponsorship_list",
+        _("Sponsorships"),
+        roles=frozenset({RoleName.OPERATOR, RoleName.FINANCE, RoleName.FUNDER}),
+    ),
     NavItem("web:my_donations", _("My donations")),
     NavItem("web:user_list", _("Users"), capability=Capability.MANAGE_USERS),
     NavItem("web:token_list", _("API tokens"), capability=Capability.MANAGE_API_TOKENS),

@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+import lingkaran.web.views_sponsorships as views_sponsorships
 from lingkaran.web import views, views_agency, views_funding, views_imports, views_protection, views_registry
 
 app_name = "web"
@@ -40,3 +41,6 @@ urlpatterns += views_protection.urlpatterns
 
 # The agency (BPJS Ketenagakerjaan): batches and outcomes, files exchanged, the built-in simulator.
 urlpatterns += views_agency.urlpatterns
+
+# Sponsorships: the list, the directed form, criteria runs (preview, commit, explanations).
+urlpatterns += views_sponsorships.urlpatterns

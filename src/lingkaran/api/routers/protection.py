@@ -1,20 +1,28 @@
 """Protection endpoints. Tariffs: what is in force for a contribution month, and a quote (the amount due for one
-worker-month, with its parts).
+worker-month, with its parts). Sponsorships: the list, a directed block, criteria runs of the allocation engine
+(see the section at the end).
 
 Both read through ``protection.selectors`` (``tariffs_in_force``, ``tariff_quote``), which require
 ``Capability.VIEW_TARIFFS`` (operators, finance officers, auditors), as the tariffs page does. Months are written
 ``YYYY-MM``; amounts are whole rupiah; rates and discounts are basis points (100 = 1 %).
 """
 
-from __future__ import annotations
-
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema, Status
+from ninja.pagination import paginate
 
-from lingkaran.protection import selectors
+from lingkaran.api.pagination import LimitOffset
+from lingkaran.core.access import require
+from lingkaran.core.domain.roles import Capability
+from lingkaran.core.errors import InvalidInput
+from lingkaran.funding import selectors as funding_selectors
+from lingkaran.protection import selectors, sponsorships
+from lingkaran.protection import selectors_sponsorships as sponsorship_reads
+from lingkaran.protection.domain import allocation as engine
 from lingkaran.protection.domain import tariffs as rules
 
 router = Router(tags=["protection"])
@@ -200,3 +208,229 @@ def tariff_quote_get(request, query: Query[QuoteIn]):
 @router.post("/tariffs/quote", response=QuoteOut, summary="The amount due for one worker-month (JSON body)")
 def tariff_quote_post(request, payload: QuoteIn):
     return _quote(request, payload)
+
+
+# --- Sponsorships and allocation runs -------------------------------------------------------------------------------
+#
+# Reads go through ``protection.selectors_sponsorships``: operators and finance officers see every sponsorship, a
+# funder user (or its token) only its own funder's, other roles get 403. Writes (``sponsor_directed``,
+# ``allocation_run``) need ``manage_sponsorships`` (operators, finance). Workers are identified by id and masked NIK.
+
+SponsorshipKindName = Literal["directed", "criteria", "pooled"]
+SponsorshipStateName = Literal["active", "completed", "stopped"]
+Indicator = Literal["disability", "elderly", "female_head", "extreme_poverty"]
+
+
+class SponsoredMonthOut(Schema):
+    month: str
+    amount: int = Field(..., description="What this worker-month costs at the month's tariff, in rupiah.")
+    state: Literal["reserved", "paid", "rejected", "released"]
+
+
+class SponsorshipOut(Schema):
+    id: int
+    worker_id: int
+    worker_nik_masked: str
+    funder_id: int | None
+    kind: SponsorshipKindName
+    source: Source
+    package: PackageName
+    start_month: str
+    months: int
+    total: int = Field(..., description="The whole block reserved, in rupiah.")
+    state: SponsorshipStateName
+    worker_months: list[SponsoredMonthOut]
+
+    @staticmethod
+    def resolve_worker_nik_masked(obj) -> str:
+        return obj.worker.nik_masked
+
+    @staticmethod
+    def resolve_start_month(obj) -> str:
+        return _month(obj.start_month)
+
+    @staticmethod
+    def resolve_worker_months(obj) -> list[dict]:
+        return [{"month": _month(m.month), "amount": m.amount, "state": m.state} for m in obj.worker_months.all()]
+
+
+class SponsorshipQuery(Schema):
+    funder_id: int | None = Field(None, description="Only this funder's (a funder user sees only its own anyway).")
+    kind: SponsorshipKindName | None = None
+    state: SponsorshipStateName | None = None
+    month: str | None = Field(None, pattern=MONTH_PATTERN, description="Only blocks that cover this month, YYYY-MM.")
+
+
+@router.get(
+    "/sponsorships",
+    response=list[SponsorshipOut],
+    summary="Sponsorships the caller may see, newest block first (a funder's token: its own funder's only)",
+)
+@paginate(LimitOffset)
+def sponsorship_list(request, filters: Query[SponsorshipQuery]):
+    rows = sponsorship_reads.sponsorships_filtered(
+        request.user,
+        sponsorship_reads.SponsorshipFilter(
+            funder_id=filters.funder_id,
+            kind=filters.kind or "",
+            state=filters.state or "",
+            month=rules.parse_month(filters.month) if filters.month else None,
+        ),
+    )
+    return rows
+
+
+class DirectedIn(Schema):
+    funder_id: int
+    worker_ids: list[int] = Field(..., min_length=1, max_length=1000, description="Verified workers to sponsor.")
+    start: str = Field(..., pattern=MONTH_PATTERN, description="First contribution month, YYYY-MM.")
+    months: int = Field(..., ge=1, le=60)
+    package: PackageName
+
+
+@router.post(
+    "/sponsorships/directed",
+    response={201: list[SponsorshipOut]},
+    summary="A funder pays for named verified workers for a block of months, reserved now (all or nothing)",
+    description=(
+        "Errors: `pool_insufficient` (409, `details.available`, `details.needed`), `sponsorship_refused` (422, "
+        "`details.not_verified`, `details.refused`: worker id → reason codes), `worker_month_taken` (409), "
+        "`tariff_not_in_force` (422), `forbidden` (403), `not_found` (404, an unknown funder). Sending the same body "
+        "again returns the same sponsorships and reserves nothing more."
+    ),
+)
+def sponsorship_directed(request, payload: DirectedIn):
+    require(request.user, Capability.MANAGE_SPONSORSHIPS)
+    funder = funding_selectors.funder_for(request.user, payload.funder_id)
+    rows = sponsorships.sponsor_directed(
+        funder=funder,
+        worker_ids=payload.worker_ids,
+        start=rules.parse_month(payload.start),
+        months=payload.months,
+        package=payload.package,
+        by=request.user,
+    )
+    ids = [row.pk for row in rows]
+    fresh = sponsorship_reads.sponsorships_visible_to(request.user).filter(pk__in=ids).prefetch_related("worker_months")
+    return Status(201, list(fresh.order_by("pk")))
+
+
+class CriteriaIn(Schema):
+    key: str = Field(..., min_length=1, max_length=80, pattern=r"^[A-Za-z0-9._:-]+$",
+                     description="The request's own key: committing the same key again reserves nothing more.")  # fmt: skip
+    funder_id: int
+    regions: list[str] = Field([], description="Region codes at any level; empty = anywhere.")
+    occupations: list[str] = []
+    sectors: list[Sector] = []
+    sex: Literal["M", "F"] | None = None
+    max_decile: int | None = Field(None, ge=1, le=10)
+    indicators: list[Indicator] = Field([], description="Every one of these must hold.")
+    workers: int | None = Field(None, ge=1, le=1_000_000, description="How many workers; or give `budget`.")
+    budget: int | None = Field(None, ge=1, description="Rupiah to spend on whole blocks; or give `workers`.")
+    start: str = Field(..., pattern=MONTH_PATTERN)
+    months: int = Field(..., ge=1, le=60)
+    package: PackageName
+
+
+class AllocationRunIn(Schema):
+    requests: list[CriteriaIn] = Field(..., min_length=1, max_length=1000)
+    commit: bool = Field(False, description="False: a preview, kept and reserving nothing. True: reserve the picks.")
+
+
+class PickOut(Schema):
+    worker_id: int
+    rank: int = Field(..., description="1 = the highest priority among all candidates.")
+    score: int
+    cost: int = Field(..., description="The whole block at each month's tariff, in rupiah.")
+
+
+class OutcomeOut(Schema):
+    request_key: str
+    spent: int
+    shortfall: int = Field(..., description="Workers not found (count mode) or budget left (budget mode).")
+    picks: list[PickOut]
+
+
+class AllocationRunOut(Schema):
+    id: int
+    state: Literal["preview", "committed"]
+    as_of: date
+    inputs_sha256: str = Field(..., description="Same inputs, same fingerprint: a preview and its commit compare.")
+    created_at: datetime
+    committed_at: datetime | None
+    requests: list[dict]
+    outcomes: list[OutcomeOut]
+
+
+def _run(run) -> dict:
+    return {
+        "id": run.pk,
+        "state": run.state,
+        "as_of": run.as_of,
+        "inputs_sha256": run.inputs_sha256,
+        "created_at": run.created_at,
+        "committed_at": run.committed_at,
+        "requests": run.parameters.get("requests", []),
+        "outcomes": [
+            {
+                "request_key": key,
+                "spent": outcome["spent"],
+                "shortfall": outcome["shortfall"],
+                "picks": [{"worker_id": w, "rank": r, "score": s, "cost": c} for w, r, s, c in outcome["picked"]],
+            }
+            for key, outcome in sorted(run.summary.items())
+        ],
+    }
+
+
+@router.post(
+    "/allocation-runs",
+    response={201: AllocationRunOut},
+    summary="Run the allocation engine for criteria requests: a preview, or a commit that reserves the picks",
+    description=(
+        "Errors: `invalid_input` (422: both or neither of `workers` and `budget`, a key used twice), "
+        "`pool_insufficient` (409), `worker_month_taken` (409), `tariff_not_in_force` (422), `forbidden` (403), "
+        "`not_found` (404, an unknown funder)."
+    ),
+)
+def allocation_run_create(request, payload: AllocationRunIn):
+    require(request.user, Capability.MANAGE_SPONSORSHIPS)
+    fields: dict[str, list[str]] = {}
+    keys = [r.key for r in payload.requests]
+    for index, spec in enumerate(payload.requests):
+        if (spec.workers is None) == (spec.budget is None):
+            fields[f"requests.{index}.workers"] = [_("Give a number of workers or a budget, not both.")]
+        if keys.count(spec.key) > 1:
+            fields[f"requests.{index}.key"] = [_("Each request needs its own key.")]
+        funding_selectors.funder_for(request.user, spec.funder_id)
+    if fields:
+        raise InvalidInput(details={"fields": fields})
+    specs = [
+        sponsorships.CriteriaRequest(
+            key=spec.key,
+            funder_id=spec.funder_id,
+            criteria=engine.Criteria(
+                regions=tuple(spec.regions),
+                occupations=tuple(spec.occupations),
+                sectors=tuple(spec.sectors),
+                sex=spec.sex,
+                max_decile=spec.max_decile,
+                indicators=frozenset(spec.indicators),
+            ),
+            start=rules.parse_month(spec.start),
+            months=spec.months,
+            package=spec.package,
+            workers=spec.workers,
+            budget=spec.budget,
+        )
+        for spec in payload.requests
+    ]
+    run = sponsorships.allocation_run(
+        requests=specs, as_of=timezone.localdate(), by=request.user, commit=payload.commit
+    )
+    return Status(201, _run(run))
+
+
+@router.get("/allocation-runs/{run_id}", response=AllocationRunOut, summary="One allocation run with its picks")
+def allocation_run_detail(request, run_id: int):
+    return _run(sponsorship_reads.run_for(request.user, run_id))
