@@ -856,7 +856,7 @@ def _money_donations(rng: random.Random, log) -> None:
     from lingkaran.funding import sandbox_server, selectors, services
     from lingkaran.funding.models import Campaign, Donation, Funder, SandboxPayment
 
-    if Donation.objects.filter(donor_email__endswith="@demo.lingkaran.id").exists():
+    if Donation.objects.filter(donor__username__in=DEMO_DONOR_ACCOUNTS).exists():
         log(f"donations: the demo donations exist ({Donation.objects.count()})")
         return
     sandbox_server._random.seed(rng.random())  # duplicates and out-of-order deliveries, the same every run
@@ -956,6 +956,7 @@ def _money_after(rng: random.Random, log) -> None:
                 reason="Donatur salah memilih kampanye dan meminta dananya dikembalikan.",
             )
             services.refund_execute(actor=finance, refund=refund)
+    _money_payout(log)
     settled = Donation.objects.filter(state__in=["settled", "partially_refunded", "refunded"]).count()
     report = ledger.verify()
     log(
@@ -964,4 +965,40 @@ def _money_after(rng: random.Random, log) -> None:
     )
 
 
+DEMO_PAYOUT_FILE = "mutasi-rekening-titipan-3.csv"
+
+
+def _money_payout(log) -> None:
+    """The sandbox gateway pays most of what it collected into the trust bank account: a third statement with its
+    payout line, matched from the gateway's clearing account (the rest stays there, as between real payouts)."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from lingkaran.core.models import User
+    from lingkaran.funding import services
+    from lingkaran.funding.models import BankStatementImport
+    from lingkaran.funding.services.bank import in_clearing
+
+    if BankStatementImport.objects.filter(filename=DEMO_PAYOUT_FILE).exists():
+        return
+    held = in_clearing("sandbox")
+    amount = held * 7 // 10 // 1000 * 1000
+    if amount <= 0:
+        return
+    day = timezone.localdate().strftime("%d/%m/%Y")
+    text = f"Tanggal;Referensi;Keterangan;Jumlah\n{day};FT{timezone.localdate():%y%m%d}01;LINGKARAN SANDBOX PAYOUT;{amount},00 CR\n"
+    path = settings.VAR_DIR / "demo" / DEMO_PAYOUT_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    finance = User.objects.get(username="keuangan")
+    statement = services.bank_statement_import(actor=finance, filename=DEMO_PAYOUT_FILE, content=path.read_bytes())
+    log(f"bank statement {DEMO_PAYOUT_FILE}: the sandbox gateway's payout, {statement.matched} matched")
+
+
 STEPS.extend([_money_setup, _money_donations, _money_after])
+
+
+# --- Protection: a year of sponsorships and monthly cycles (demo_protection.py) -------------------------------------
+from lingkaran import demo_protection  # noqa: E402 - the protection steps build on everything above
+
+STEPS.extend(demo_protection.STEPS)

@@ -124,3 +124,46 @@ def xendit_invoice_answer(external_id: str, status: str, *, invoice_id="579c8d61
     if status in ("PAID", "SETTLED"):
         answer["paid_amount"] = amount
     return answer
+
+
+def midtrans_refund_answer(order_id: str, *, refund_key: str, amount: int, gross_amount: int = 50_400, chargeback=1):
+    """Midtrans's answer to ``POST /v2/{order_id}/refund`` when the refund is approved (its documented sample)."""
+    return {
+        "status_code": "200",
+        "status_message": "Success, refund request is approved",
+        "transaction_id": "447e846a-403e-47db-a5da-d7f3f06375d6",
+        "order_id": order_id,
+        "payment_type": "qris",
+        "transaction_time": "2026-11-22 13:36:24",
+        "transaction_status": "refund" if amount == gross_amount else "partial_refund",
+        "gross_amount": f"{gross_amount}.00",
+        "refund_chargeback_id": chargeback,
+        "refund_amount": f"{amount}.00",
+        "refund_key": refund_key,
+    }
+
+
+def xendit_refund_answer(invoice_id: str, *, reference_id: str, amount: int, status: str = "SUCCEEDED", **extra):
+    """Xendit's refund object, as ``POST /refunds`` answers it."""
+    answer = {
+        "id": extra.get("refund_id", "rfd-6f4a377d-a201-437f-9119-f8b00cbbe857"),
+        "payment_request_id": None,
+        "invoice_id": invoice_id,
+        "amount": amount,
+        "payment_method_type": "EWALLET",
+        "channel_code": "OVO",
+        "currency": "IDR",
+        "status": status,
+        "reason": "REQUESTED_BY_CUSTOMER",
+        "reference_id": reference_id,
+        "failure_code": extra.get("failure_code"),
+        "refund_fee_amount": None,
+        "created": "2026-11-22T06:12:06.795Z",
+        "updated": "2026-11-22T06:12:06.795Z",
+        "metadata": extra.get("metadata"),
+    }
+    return answer
+
+
+def xendit_error(error_code: str, message: str) -> dict:
+    return {"error_code": error_code, "message": message}

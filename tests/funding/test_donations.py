@@ -89,7 +89,7 @@ def test_an_unreachable_gateway_fails_the_intent_and_tells_the_donor(campaign, m
     assert intent.donation.state == "failed"
 
 
-def test_suggested_amounts_are_worker_months_at_the_ticket_in_force(settings):
+def test_suggested_amounts_are_worker_months_at_the_ticket_in_force(db, settings):
     settings.LINGKARAN_STANDARD_TICKET = 16_800
     assert standard_ticket(date(2026, 11, 22)) == 8_400
     assert standard_ticket(date(2027, 1, 1)) == 16_800
@@ -216,6 +216,55 @@ def test_the_receipt_pdf_in_indonesian_and_english(donate):
     assert f"{50_400 // ticket} worker-months" in en_text  # what it buys
 
 
+def test_a_receipt_staff_open_shows_the_donor_masked(donate):
+    donation = donate(50_400, donor_name="Siti Aminah", donor_email="siti@contoh.id").donation
+    text = _pdf_text(pdf.receipt_pdf(donation, "id", masked=True))
+    assert "Siti Aminah" not in text
+    assert "siti@contoh.id" not in text
+    assert "S*** A*****" in text
+    assert "s***@contoh.id" in text
+
+
+def _all_text_columns(table: str) -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM {table}")
+        return " ".join(str(value) for row in cursor.fetchall() for value in row)
+
+
+def test_donors_personal_data_is_sealed_at_rest(people, donate, campaign):
+    donate(50_400, donor=people["donor"], donor_name="Siti Aminah", donor_email="Siti.Aminah@contoh.id", recurring=True)
+    for table in (
+        "funding_donation",
+        "funding_recurringdonation",
+        "funding_sandboxpayment",
+        "funding_paymentintent",
+        "funding_gatewayevent",
+        "core_auditevent",
+    ):
+        stored = _all_text_columns(table).lower()
+        assert "siti aminah" not in stored, table
+        assert "siti.aminah@contoh.id" not in stored, table
+    donation = Donation.objects.get()
+    pledge = RecurringDonation.objects.get()
+    assert (donation.donor_name, donation.donor_email) == ("Siti Aminah", "Siti.Aminah@contoh.id")
+    assert (pledge.donor_name, pledge.donor_email) == ("Siti Aminah", "Siti.Aminah@contoh.id")
+    # Bound to its column: a name moved into the e-mail column does not open.
+    from lingkaran.core import crypto
+
+    Donation.objects.filter(pk=donation.pk).update(donor_email_encrypted=donation.donor_name_encrypted)
+    with pytest.raises(crypto.DecryptionError):
+        _ = Donation.objects.get(pk=donation.pk).donor_email
+
+
+def test_a_donor_e_mail_must_be_an_address(campaign):
+    with pytest.raises(InvalidInput) as caught:
+        start(campaign, donor_email="bukan-alamat")
+    assert "donor_email" in caught.value.details["fields"]
+    assert Donation.objects.count() == 0
+
+
 def test_a_yearly_statement_per_donor(people, donate, campaign):
     donor = people["donor"]
     donate(50_400, donor=donor)
@@ -282,3 +331,26 @@ def test_a_draft_campaign_has_no_public_figures(people):
 
     with pytest.raises(NotFound):
         selectors.campaign_transparency(make_campaign(people["operator"], approve=False))
+
+
+def test_donor_data_is_resealed_and_reindexed_after_a_key_change(settings, donate, people):
+    from django.test import override_settings
+
+    from lingkaran.funding.models import email_index_of
+    from lingkaran.funding.services.donors import donor_indexes_rebuild, donor_keys_rotate
+
+    keys = settings.DATA_KEYS
+    with override_settings(DATA_KEYS={"t1": keys["t1"], "t2": keys["t2"]}):  # an older key while these are sealed
+        donate(50_400, donor=people["donor"], donor_name="Siti Aminah", donor_email="siti@contoh.id", recurring=True)
+    assert Donation.objects.get().donor_name_encrypted.startswith("t1$")
+    resealed = donor_keys_rotate(chunk_size=1)
+    assert resealed == {"funding.donation": 2, "funding.recurringdonation": 2}
+    assert donor_keys_rotate() == {"funding.donation": 0, "funding.recurringdonation": 0}
+    with override_settings(DATA_KEYS={"t2": keys["t2"]}):  # the old key can go
+        assert Donation.objects.get().donor_name == "Siti Aminah"
+        assert RecurringDonation.objects.get().donor_email == "siti@contoh.id"
+    with override_settings(BLIND_INDEX_KEY=b"\x04" * 32):
+        assert donor_indexes_rebuild() == 2
+        assert Donation.objects.get().donor_email_index == email_index_of("siti@contoh.id")
+        assert donor_indexes_rebuild() == 0
+    assert AuditEvent.objects.filter(action="keys.rotate", object_type="funding.donor").count() == 2

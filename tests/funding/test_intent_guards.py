@@ -84,3 +84,37 @@ def test_a_paid_intent_must_hold_exactly_its_amount(campaign):
             "WHERE id = %s",
             [intent.pk],
         )
+
+
+def test_in_review_an_expired_intent_may_be_settled_with_the_collected_amount(campaign):
+    intent = start(campaign)
+    raw("UPDATE funding_paymentintent SET state = 'expired', in_review = %s WHERE id = %s", [True, intent.pk])
+    raw(
+        "UPDATE funding_paymentintent SET state = 'settled', amount = 40000, settled_amount = 40000, "
+        "settlement_entry_id = 1, in_review = %s WHERE id = %s",
+        [False, intent.pk],
+    )
+    intent.refresh_from_db()
+    assert (intent.state, intent.amount) == ("settled", 40_000)
+    # Once settled, the amount is fixed again, even if the intent goes back into review.
+    raw("UPDATE funding_paymentintent SET in_review = %s WHERE id = %s", [True, intent.pk])
+    with pytest.raises((IntegrityError, DatabaseError)):
+        raw("UPDATE funding_paymentintent SET amount = 1 WHERE id = %s", [intent.pk])
+
+
+def test_in_review_the_amount_changes_only_together_with_the_settlement(campaign):
+    intent = start(campaign)
+    raw("UPDATE funding_paymentintent SET in_review = %s WHERE id = %s", [True, intent.pk])
+    with pytest.raises((IntegrityError, DatabaseError)):
+        raw("UPDATE funding_paymentintent SET amount = 40000 WHERE id = %s", [intent.pk])
+    with pytest.raises((IntegrityError, DatabaseError)):
+        raw("UPDATE funding_paymentintent SET state = 'expired', amount = 40000 WHERE id = %s", [intent.pk])
+    intent.refresh_from_db()
+    assert (intent.state, intent.amount) == ("created", 50_400)
+
+
+def test_returned_money_only_grows(campaign):
+    intent = start(campaign)
+    raw("UPDATE funding_paymentintent SET returned_amount = 100 WHERE id = %s", [intent.pk])
+    with pytest.raises((IntegrityError, DatabaseError)):
+        raw("UPDATE funding_paymentintent SET returned_amount = 0 WHERE id = %s", [intent.pk])

@@ -15,7 +15,7 @@ from lingkaran.funding.models import GatewayEvent, PaymentIntent, Refund
 from lingkaran.ledger import selectors as ledger
 from lingkaran.ledger import services as ledger_services
 from lingkaran.ledger.models import JournalEntry
-from tests.funding.conftest import sandbox_payment
+from tests.funding.conftest import sandbox_payment, start
 
 TODAY = timezone.localdate()
 
@@ -47,8 +47,8 @@ def snapshot():
     )
 
 
-def test_a_partial_refund_is_its_own_transfer_back(people, campaign, donate, django_capture_on_commit_callbacks):
-    intent = donate(50_400)
+def test_a_partial_refund_is_its_own_transfer_back(people, campaign, pay, django_capture_on_commit_callbacks):
+    intent = pay(start(campaign, 50_400), channel="qris")
     finance = people["finance"]
     refund = services.refund_request(actor=finance, intent=intent, amount=8_400, reason="Donatur salah ketik nominal")
     assert refund.state == "approved"  # at or below the threshold the requester's approval is enough
@@ -69,13 +69,16 @@ def test_a_partial_refund_is_its_own_transfer_back(people, campaign, donate, dja
     # Then the gateway: the sandbox returned the money and its notification changed nothing here.
     assert refund.gateway_state == "done"
     assert sandbox_payment(intent).refunded_amount == 8_400
+    (at_gateway,) = sandbox_payment(intent).refund_keys
+    assert (at_gateway["key"], at_gateway["amount"]) == (f"refund-{refund.pk}", 8_400)
+    assert refund.gateway_reference == str(at_gateway["id"])  # the gateway's own id of the refund
     assert GatewayEvent.objects.get(gateway_status="partial_refund").outcome == "no_change"
     assert ledger.verify().clean
     assert AuditEvent.objects.filter(action="funding.refund_execute").count() == 1
 
 
-def test_a_full_refund_reverses_the_donations_entry(people, campaign, donate, django_capture_on_commit_callbacks):
-    intent = donate(50_400)
+def test_a_full_refund_reverses_the_donations_entry(people, campaign, pay, django_capture_on_commit_callbacks):
+    intent = pay(start(campaign, 50_400), channel="gopay")
     refund = services.refund_request(actor=people["finance"], intent=intent, amount=50_400, reason="Dobel bayar")
     with django_capture_on_commit_callbacks(execute=True):
         services.refund_execute(actor=people["finance"], refund=refund)
@@ -86,6 +89,19 @@ def test_a_full_refund_reverses_the_donations_entry(people, campaign, donate, dj
     assert (intent.state, intent.refunded_amount) == ("refunded", 50_400)
     assert ledger.balance_of(pool(campaign)) == 0
     assert sandbox_payment(intent).status == "refund"
+    assert ledger.verify().clean
+
+
+def test_a_virtual_account_payment_is_refunded_by_finance(people, campaign, donate, django_capture_on_commit_callbacks):
+    intent = donate(50_400)  # paid into a BCA virtual account, which the gateway cannot refund
+    refund = services.refund_request(actor=people["finance"], intent=intent, amount=8_400, reason="Salah ketik")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.refund_execute(actor=people["finance"], refund=refund)
+    refund.refresh_from_db()
+    assert (refund.state, refund.gateway_state, refund.gateway_reference) == ("executed", "manual", "")
+    assert "not supported" in refund.gateway_error
+    assert sandbox_payment(intent).refunded_amount == 0
+    assert ledger.balance_of(pool(campaign)) == 42_000  # posted: the money leaves the pool, by finance's transfer
     assert ledger.verify().clean
 
 

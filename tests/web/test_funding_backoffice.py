@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from lingkaran.core.models import AuditEvent
 from lingkaran.funding import services
 from lingkaran.funding.models import (
     BankStatementImport,
@@ -75,24 +76,54 @@ def test_anonymous_visitors_are_sent_to_log_in(client, db):
 # --- Donations and exports ------------------------------------------------------------------------------------------
 
 
-def test_finance_sees_anonymous_donors_real_names(client, login, people, settled):
-    settled(donor_name="Rahasia Sekali", is_anonymous=True)
+def test_staff_see_donors_masked_and_finance_reveals_one_audited(client, login, people, settled):
+    intent = settled(donor_name="Rahasia Sekali", donor_email="rahasia@contoh.id", is_anonymous=True)
     login(people["finance"])
     text = client.get("/money/donations/").content.decode()
-    assert "Rahasia Sekali" in text
+    assert "Rahasia Sekali" not in text
+    assert "R****** S*****" in text
+    page = client.get(f"/money/donations/{intent.donation_id}/")
+    assert "Rahasia Sekali" not in page.content.decode()
+    assert "rahasia@contoh.id" not in page.content.decode()
+    assert page.context["can_reveal"]
+    response = client.post(f"/money/donations/{intent.donation_id}/reveal/", {"reason": "Refund manual"})
+    assert response.status_code == 200
+    assert response.context["revealed"] == {"name": "Rahasia Sekali", "email": "rahasia@contoh.id"}
+    assert "rahasia@contoh.id" in response.content.decode()
+    assert response["Cache-Control"] == "no-store"
+    event = AuditEvent.objects.get(action="funding.donor_reveal")
+    assert (event.actor, event.object_id, event.details["reason"]) == (
+        people["finance"],
+        str(intent.donation_id),
+        "Refund manual",
+    )
+    assert "Rahasia" not in event.object_label
+
+
+def test_auditors_cannot_reveal_donors(client, login, people, settled):
+    intent = settled(donor_name="Rahasia Sekali", is_anonymous=True)
+    login(people["auditor"])
+    assert client.get(f"/money/donations/{intent.donation_id}/").context["can_reveal"] is False
+    response = client.post(f"/money/donations/{intent.donation_id}/reveal/", {"reason": "ingin tahu"})
+    assert response.status_code == 403
+    assert b"Rahasia Sekali" not in response.content
+    assert not AuditEvent.objects.filter(action="funding.donor_reveal").exists()
 
 
 def test_donation_list_filters(client, login, people, campaign, settled):
-    settled(50_400, donor_name="Ani Lestari")
-    start(campaign, 100_800, donor_name="Budi Menunggu")
+    settled(50_400, donor_name="Ani Lestari", donor_email="ani@contoh.id")
+    start(campaign, 100_800, donor_name="Budi Menunggu", donor_email="budi@contoh.id")
     login(people["auditor"])
     response = client.get("/money/donations/?state=settled")
     assert [d.donor_name for d in response.context["page"]] == ["Ani Lestari"]
-    response = client.get("/money/donations/?q=budi")
-    assert [d.donor_name for d in response.context["page"]] == ["Budi Menunggu"]
+    # Donors are found by their whole name or e-mail address (case and spacing aside), not by a part of it.
+    for q in ("budi  MENUNGGU", "Budi@Contoh.id"):
+        response = client.get("/money/donations/", {"q": q})
+        assert [d.donor_name for d in response.context["page"]] == ["Budi Menunggu"], q
+    assert list(client.get("/money/donations/?q=budi").context["page"]) == []
 
 
-def test_donation_exports_neutralise_formulas(client, login, people, settled):
+def test_donation_exports_are_masked_and_neutralise_formulas(client, login, people, settled):
     settled(donor_name='=HYPERLINK("http://x")', purpose_note="@SUM(A1)", donor_email="a@contoh.id")
     login(people["finance"])
     response = client.get("/money/donations/?format=csv")
@@ -100,11 +131,22 @@ def test_donation_exports_neutralise_formulas(client, login, people, settled):
     assert response["Content-Disposition"] == 'attachment; filename="donations.csv"'
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     header, row = rows[0], rows[1]
-    assert row[header.index("donor_name")] == '\'=HYPERLINK("http://x")'
+    assert row[header.index("donor_name")] == "'=" + "*" * 21
+    assert row[header.index("donor_email")] == "a***@contoh.id"
     assert row[header.index("purpose_note")] == "'@SUM(A1)"
     assert row[header.index("amount")] == "50400"
+    # The full export is the operator's, and audited.
+    assert client.get("/money/donations/?format=csv&personal=1").status_code == 403
+    client.logout()
+    login(people["operator"])
+    response = client.get("/money/donations/?format=csv&personal=1")
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[1][rows[0].index("donor_name")] == '\'=HYPERLINK("http://x")'
+    assert rows[1][rows[0].index("donor_email")] == "a@contoh.id"
+    assert AuditEvent.objects.get(action="funding.donations_export_personal").details["rows"] == 1
 
-    response = client.get("/money/donations/?format=xlsx")
+    response = client.get("/money/donations/?format=xlsx&personal=1")
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.content)).active
     values = [[c.value for c in r] for r in sheet.iter_rows()]

@@ -5,6 +5,11 @@ Rules (docs/subsystems/funding.md): amounts are whole rupiah; a payment intent o
 ``domain/intents.py`` and a trigger on both backends); every gateway notification is kept in ``GatewayEvent`` exactly
 as received, unique per gateway event; receipts are numbered without gaps per year; money itself lives in the ledger,
 which these tables point at by entry id only (the ledger knows nothing of funding).
+
+Donors' names and e-mail addresses are personal data: stored sealed (``core.crypto``, AES-GCM bound to the column),
+with keyed blind indexes for exact lookups (an e-mail address links a donor's donations to their account and their
+yearly statement). The models read and write them through the ``donor_name`` and ``donor_email`` properties; staff
+pages show the masked forms, and the full values only through an audited reveal (``services/donors.py``).
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from lingkaran.core import crypto
+from lingkaran.funding.domain.donors import mask_email, mask_name, normalise_email, normalise_name
 from lingkaran.funding.validators import validate_campaign_image
 
 
@@ -246,6 +253,50 @@ class Campaign(models.Model):
                 raise ValidationError({"image": exc.messages}, code=exc.code) from None
 
 
+# Purposes the sealed donor columns are bound to (a value moved to another column does not open), and those of
+# their blind indexes (one per kind of value, so that a pledge's and a donation's e-mail index alike).
+PURPOSE_DONATION_NAME = "funding.donation.donor_name"
+PURPOSE_DONATION_EMAIL = "funding.donation.donor_email"
+PURPOSE_PLEDGE_NAME = "funding.pledge.donor_name"
+PURPOSE_PLEDGE_EMAIL = "funding.pledge.donor_email"
+INDEX_DONOR_NAME = "funding.donor.name"
+INDEX_DONOR_EMAIL = "funding.donor.email"
+
+
+def email_index_of(email: str) -> str:
+    """The blind index an e-mail address is found by (empty for no address)."""
+    normalised = normalise_email(email)
+    return crypto.blind_index(normalised, purpose=INDEX_DONOR_EMAIL) if normalised else ""
+
+
+def name_index_of(name: str) -> str:
+    normalised = normalise_name(name)
+    return crypto.blind_index(normalised, purpose=INDEX_DONOR_NAME) if normalised else ""
+
+
+def _sealed(name: str, purpose: str, index=None) -> property:
+    """A personal value kept sealed in ``<name>_encrypted`` (and indexed in ``<name>_index``): reading opens it
+    (once per sealed value), writing seals it and recomputes the index. Django accepts it as a constructor argument."""
+    column, index_column = f"{name}_encrypted", f"{name}_index"
+
+    def read(instance) -> str:
+        token = getattr(instance, column)
+        cache = instance.__dict__.setdefault("_opened", {})
+        if name not in cache or cache[name][0] != token:
+            cache[name] = (token, crypto.decrypt(token, purpose=purpose))
+        return cache[name][1]
+
+    def write(instance, value) -> None:
+        value = "" if value is None else str(value)
+        token = crypto.encrypt(value, purpose=purpose)
+        setattr(instance, column, token)
+        if index is not None:
+            setattr(instance, index_column, index(value))
+        instance.__dict__.setdefault("_opened", {})[name] = (token, value)
+
+    return property(read, write, doc=f"The {name.replace('_', ' ')}, sealed in {column}.")
+
+
 class Target(models.TextChoices):
     CAMPAIGN = "campaign", _("A campaign")
     FUNDER = "funder", _("A funder's pool")
@@ -275,8 +326,9 @@ class RecurringDonation(models.Model):
     funder = models.ForeignKey(Funder, on_delete=models.PROTECT, null=True, blank=True, related_name="pledges")
     amount = models.BigIntegerField(_("amount (Rp)"))
     day_of_month = models.PositiveSmallIntegerField(_("day of the month"))
-    donor_name = models.CharField(_("name"), max_length=150)
-    donor_email = models.EmailField(_("e-mail"), blank=True)
+    donor_name_encrypted = models.TextField(default="")
+    donor_email_encrypted = models.TextField(default="", blank=True)
+    donor_email_index = models.CharField(max_length=64, blank=True, db_index=True)
     is_anonymous = models.BooleanField(_("give anonymously"), default=False)
     purpose_note = models.CharField(_("purpose note"), max_length=300, blank=True)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.ACTIVE)
@@ -299,8 +351,11 @@ class RecurringDonation(models.Model):
             models.CheckConstraint(condition=_target_consistent(), name="funding_pledge_target_consistent"),
         ]
 
+    donor_name = _sealed("donor_name", PURPOSE_PLEDGE_NAME)
+    donor_email = _sealed("donor_email", PURPOSE_PLEDGE_EMAIL, index=email_index_of)
+
     def __str__(self) -> str:
-        return f"{self.donor_name} {self.amount}/month"
+        return f"pledge {self.pk} Rp{self.amount}/month"
 
 
 class Donation(models.Model):
@@ -314,8 +369,10 @@ class Donation(models.Model):
     donor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="donations"
     )
-    donor_name = models.CharField(_("name"), max_length=150)
-    donor_email = models.EmailField(_("e-mail"), blank=True)
+    donor_name_encrypted = models.TextField(default="")
+    donor_name_index = models.CharField(max_length=64, blank=True, db_index=True)
+    donor_email_encrypted = models.TextField(default="", blank=True)
+    donor_email_index = models.CharField(max_length=64, blank=True, db_index=True)
     is_anonymous = models.BooleanField(
         _("give anonymously"), default=False, help_text=_("The name is hidden from the public, kept for operators.")
     )
@@ -345,12 +402,24 @@ class Donation(models.Model):
             ),
         ]
 
+    donor_name = _sealed("donor_name", PURPOSE_DONATION_NAME, index=name_index_of)
+    donor_email = _sealed("donor_email", PURPOSE_DONATION_EMAIL, index=email_index_of)
+
     def __str__(self) -> str:
-        return f"{self.donor_name} Rp{self.amount}"
+        # No name here: this text is kept in the audit log as the record's label.
+        return f"donation {self.pk} Rp{self.amount}"
 
     @property
     def public_name(self) -> str:
         return str(_("Anonymous")) if self.is_anonymous else self.donor_name
+
+    @property
+    def donor_name_masked(self) -> str:
+        return mask_name(self.donor_name)
+
+    @property
+    def donor_email_masked(self) -> str:
+        return mask_email(self.donor_email)
 
 
 class PaymentIntent(models.Model):
@@ -374,6 +443,10 @@ class PaymentIntent(models.Model):
     transaction_id = models.CharField(max_length=100, blank=True, help_text="The gateway's id of the payment")
     settled_amount = models.BigIntegerField(default=0)
     refunded_amount = models.BigIntegerField(default=0)
+    returned_amount = models.BigIntegerField(
+        default=0,
+        help_text="Collected by the gateway but never posted here, and returned to the payer from the review queue",
+    )
     settlement_entry_id = models.BigIntegerField(null=True, blank=True, help_text="ledger.JournalEntry id")
     in_review = models.BooleanField(default=False, db_index=True)
     review_reason = models.CharField(max_length=300, blank=True)
@@ -455,6 +528,7 @@ class Refund(models.Model):
         NOT_STARTED = "", _("Not started")
         PENDING = "pending", _("Sent to the gateway")
         DONE = "done", _("Refunded by the gateway")
+        ACCEPTED = "accepted", _("Accepted by the gateway, in progress")
         MANUAL = "manual", _("To be transferred by finance")
         FAILED = "failed", _("Refused by the gateway")
 
@@ -495,6 +569,49 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"refund {self.pk} of {self.intent_id}"
+
+
+class ReviewResolution(models.Model):
+    """How finance resolved a payment held for review (``services/review.py``, ``domain/review.py``). One row per
+    resolution; an intent may be held and resolved more than once (a refund made at the gateway after acceptance)."""
+
+    class Action(models.TextChoices):
+        ACCEPT = "accept", _("Accepted and posted")
+        RETURN = "return", _("Returned to the payer")
+        RECORD_REFUND = "record_refund", _("Refund at the gateway recorded")
+        CLOSE = "close", _("Closed with a note")
+
+    intent = models.ForeignKey(PaymentIntent, on_delete=models.PROTECT, related_name="review_resolutions")
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices)
+    review_reason = models.CharField(max_length=300, blank=True)
+    note = models.CharField(_("note"), max_length=300)
+    expected_amount = models.BigIntegerField(help_text="The intent's amount when it was held")
+    amount = models.BigIntegerField(default=0, help_text="What was accepted, returned or recorded (0 when closed)")
+    ledger_entry_id = models.BigIntegerField(null=True, blank=True, help_text="ledger.JournalEntry id")
+    refund = models.ForeignKey(Refund, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    gateway_state = models.CharField(
+        max_length=10, choices=Refund.GatewayState.choices, default=Refund.GatewayState.NOT_STARTED, blank=True
+    )
+    gateway_reference = models.CharField(max_length=100, blank=True)
+    gateway_error = models.CharField(max_length=300, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gte=0) & (Q(action="close", amount=0) | (~Q(action="close") & Q(amount__gt=0))),
+                name="funding_review_amount_fits_action",
+            ),
+            models.CheckConstraint(
+                condition=~Q(action__in=["accept", "record_refund"]) | Q(ledger_entry_id__isnull=False),
+                name="funding_review_money_is_posted",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.intent_id}"
 
 
 class ReceiptCounter(models.Model):
@@ -557,6 +674,10 @@ class BankStatementLine(models.Model):
     intent = models.ForeignKey(
         PaymentIntent, on_delete=models.PROTECT, null=True, blank=True, related_name="bank_lines"
     )
+    gateway = models.CharField(
+        max_length=10, blank=True, help_text="A gateway's payout: the gateway whose clearing account it empties"
+    )
+    fee = models.BigIntegerField(default=0, help_text="A payout: the fee the gateway kept, posted as an expense")
     ledger_entry_id = models.BigIntegerField(null=True, blank=True)
     note = models.CharField(max_length=200, blank=True)
 
@@ -570,6 +691,9 @@ class BankStatementLine(models.Model):
             models.CheckConstraint(
                 condition=~Q(state="matched") | (Q(ledger_entry_id__isnull=False)),
                 name="funding_bank_line_matched_is_posted",
+            ),
+            models.CheckConstraint(
+                condition=Q(fee__gte=0) & (Q(fee=0) | ~Q(gateway="")), name="funding_bank_line_fee_is_a_payouts"
             ),
         ]
 

@@ -15,6 +15,7 @@ from fpdf import FPDF
 
 from lingkaran.core.domain.formatting import format_rupiah
 from lingkaran.funding.domain.amounts import worker_months
+from lingkaran.funding.domain.donors import mask_email, mask_name
 from lingkaran.funding.models import Donation, Target
 from lingkaran.funding.tickets import standard_ticket
 
@@ -79,9 +80,9 @@ def protection_text(amount: int, on: date, language: str) -> str:
     }
 
 
-def receipt_pdf(donation: Donation, language: str = "id") -> bytes:
+def receipt_pdf(donation: Donation, language: str = "id", *, masked: bool = False) -> bytes:
     """The receipt of a settled donation. The donor's own receipt carries their name even when they gave
-    anonymously (the name is hidden from the public only)."""
+    anonymously (the name is hidden from the public only); a copy staff open (``masked``) shows the donor masked."""
     receipt = donation.receipt
     language = language if language in ("id", "en") else "id"
     with translation.override(language):
@@ -89,9 +90,12 @@ def receipt_pdf(donation: Donation, language: str = "id") -> bytes:
         pdf = _Document(_("Donation receipt"))
         pdf.row(_("Receipt number"), receipt.number)
         pdf.row(_("Date"), formats.date_format(issued.date(), "DATE_FORMAT"))
-        pdf.row(_("Received from"), donation.donor_name)
-        if donation.donor_email:
-            pdf.row(_("E-mail"), donation.donor_email)
+        name, email = donation.donor_name, donation.donor_email
+        if masked:
+            name, email = mask_name(name), mask_email(email)
+        pdf.row(_("Received from"), name)
+        if email:
+            pdf.row(_("E-mail"), email)
         pdf.row(_("Amount"), format_rupiah(receipt.amount, language))
         pdf.row(_("For"), _target_label(donation))
         pdf.row(_("Payment"), donation.intent.order_id)

@@ -8,6 +8,7 @@ money staff (``VIEW_MONEY``) see every donation; a funder user only its own fund
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 
@@ -19,7 +20,8 @@ from lingkaran.core.domain.roles import Capability, RoleName
 from lingkaran.core.errors import Forbidden, NotAuthenticated, NotFound
 from lingkaran.funding import selectors
 from lingkaran.funding.domain.campaigns import CampaignState
-from lingkaran.funding.domain.intents import OPEN
+from lingkaran.funding.domain.intents import OPEN, PAID, PaymentState
+from lingkaran.funding.domain.notifications import whole_rupiah
 from lingkaran.funding.models import (
     Agreement,
     BankStatementImport,
@@ -33,6 +35,9 @@ from lingkaran.funding.models import (
     Receipt,
     RecurringDonation,
     Refund,
+    ReviewResolution,
+    email_index_of,
+    name_index_of,
 )
 
 # --- Public ---------------------------------------------------------------------------------------------------------
@@ -152,7 +157,7 @@ def open_donations_of_pledges(user) -> dict[int, list[Donation]]:
 
 
 def statement_years(user) -> list[int]:
-    return sorted(set(Receipt.objects.filter(donation__donor=user).values_list("year", flat=True)), reverse=True)
+    return sorted(set(selectors.donations_of(user).values_list("receipt__year", flat=True)) - {None}, reverse=True)
 
 
 # --- Funders and their money ----------------------------------------------------------------------------------------
@@ -239,19 +244,19 @@ class DonationFilter:
 
 
 def donations_all(user, filters: DonationFilter | None = None) -> QuerySet[Donation]:
-    """Every donation, for money staff, with the donor's real name (anonymous givers too: kept for operators)."""
+    """Every donation, for money staff (anonymous givers too; the pages show donors masked, see
+    ``services/donors.py``). The search ``q`` finds an order id or receipt number by part, and a donor by their whole
+    e-mail address or whole name."""
     require(user, Capability.VIEW_MONEY)
     f = filters or DonationFilter()
     qs = Donation.objects.select_related("campaign", "funder", "intent", "receipt", "recurring").order_by(
         "-created_at", "-pk"
     )
     if f.q:
-        qs = qs.filter(
-            Q(donor_name__icontains=f.q)
-            | Q(donor_email__icontains=f.q)
-            | Q(intent__order_id__icontains=f.q)
-            | Q(receipt__number__icontains=f.q)
-        )
+        # Names and e-mail addresses are sealed: they are found whole (case and spacing aside), by their blind index.
+        found = Q(intent__order_id__icontains=f.q) | Q(receipt__number__icontains=f.q)
+        found |= Q(donor_email_index=email_index_of(f.q)) if "@" in f.q else Q(donor_name_index=name_index_of(f.q))
+        qs = qs.filter(found)
     if f.state:
         qs = qs.filter(state=f.state)
     if f.target:
@@ -279,7 +284,7 @@ def donation_for_api(user, donation_id: int) -> Donation:
     qs = Donation.objects.select_related("campaign", "funder", "intent", "receipt")
     if not can(user, Capability.VIEW_MONEY):
         funder = selectors.funder_of_user(user) if user.role == RoleName.FUNDER else None
-        scope = Q(donor=user)
+        scope = selectors.own_donations_q(user)
         if funder is not None:
             scope |= Q(funder=funder) | Q(campaign__funder=funder)
         qs = qs.filter(scope)
@@ -330,6 +335,62 @@ def events_of_order(user, order_id: str) -> QuerySet[GatewayEvent]:
     return selectors.inbox(user).filter(order_id=order_id).order_by("received_at", "pk")
 
 
+def review_item(user, intent_id: int) -> PaymentIntent:
+    """A payment in the review queue, or one resolved from it (with its history), for money staff; else 404."""
+    require(user, Capability.VIEW_MONEY)
+    intent = (
+        PaymentIntent.objects.filter(pk=intent_id)
+        .filter(Q(in_review=True) | Q(review_resolutions__isnull=False))
+        .select_related("donation", "donation__campaign", "donation__funder")
+        .distinct()
+        .first()
+    )
+    if intent is None:
+        raise NotFound()
+    return intent
+
+
+def pool_label(donation: Donation) -> str:
+    """The ledger account a donation's money goes to (its campaign's, its funder's, or the general pool)."""
+    from lingkaran.funding import accounts
+
+    return accounts.pool_of(target=donation.target, campaign_id=donation.campaign_id, funder_id=donation.funder_id)
+
+
+def review_resolutions(intent: PaymentIntent) -> QuerySet[ReviewResolution]:
+    return intent.review_resolutions.select_related("decided_by", "refund").order_by("-decided_at", "-pk")
+
+
+def _latest_verified(intent: PaymentIntent, statuses: list[str]) -> GatewayEvent | None:
+    return (
+        GatewayEvent.objects.filter(
+            gateway=intent.gateway, order_id=intent.order_id, verified=True, status__in=statuses
+        )
+        .order_by("-received_at", "-pk")
+        .first()
+    )
+
+
+def review_reported_amount(intent: PaymentIntent) -> int | None:
+    """What the gateway's notifications said about a payment in review: the amount it collected (for an unpaid
+    intent), or the amount it refunded outside the platform (for a paid one). The review page offers it; the
+    services confirm a collected amount with the gateway's status API before anything moves."""
+    if intent.state in PAID:
+        event = _latest_verified(intent, [PaymentState.REFUNDED, PaymentState.PARTIALLY_REFUNDED])
+        if event is None:
+            return None
+        try:
+            body = json.loads(event.raw_body)
+        except ValueError:
+            return None
+        refunded = whole_rupiah(body.get("refund_amount")) if isinstance(body, dict) else None
+        if refunded is None and event.status == PaymentState.REFUNDED:
+            return intent.settled_amount - intent.refunded_amount
+        return refunded
+    event = _latest_verified(intent, [PaymentState.SETTLED])
+    return whole_rupiah(event.gross_amount) if event else None
+
+
 def refunds_all(user) -> QuerySet[Refund]:
     require(user, Capability.VIEW_MONEY)
     return Refund.objects.select_related(
@@ -367,6 +428,60 @@ def bank_line_for(user, line_id: int) -> BankStatementLine:
     if line is None:
         raise NotFound()
     return line
+
+
+@dataclass(frozen=True)
+class ClearingRow:
+    """One gateway's money by the ledger: what it collected for donations, what went back as refunds, what it paid
+    out to the trust bank account (and kept as fees), and what it still holds."""
+
+    gateway: str
+    collected: int
+    refunded: int
+    paid_out: int
+    fees: int
+    in_clearing: int
+    payouts: int
+    last_payout_on: date | None
+
+
+def clearing_overview(user) -> list[ClearingRow]:
+    """Per gateway with a clearing account, for money staff."""
+    from django.db.models import Count, Max, Sum
+
+    from lingkaran.funding import accounts
+    from lingkaran.funding.domain.payouts import GATEWAYS
+    from lingkaran.ledger import selectors as ledger
+
+    require(user, Capability.VIEW_MONEY)
+    balances = ledger.balances("asset:clearing:")
+    rows = []
+    for gateway in GATEWAYS:
+        code = accounts.clearing(gateway)
+        if code not in balances:
+            continue
+        legs = ledger.statement(code)
+        collected = legs.filter(side="D").aggregate(total=Sum("amount"))["total"] or 0
+        refunded = (
+            legs.filter(side="C", entry__idempotency_key__startswith="refund:").aggregate(total=Sum("amount"))["total"]
+            or 0
+        )
+        payouts = BankStatementLine.objects.filter(gateway=gateway, state=BankStatementLine.State.MATCHED).aggregate(
+            amount=Sum("amount"), fees=Sum("fee"), count=Count("pk"), last=Max("booked_on")
+        )
+        rows.append(
+            ClearingRow(
+                gateway=gateway,
+                collected=int(collected),
+                refunded=int(refunded),
+                paid_out=int(payouts["amount"] or 0),
+                fees=int(payouts["fees"] or 0),
+                in_clearing=balances[code],
+                payouts=payouts["count"],
+                last_payout_on=payouts["last"],
+            )
+        )
+    return rows
 
 
 def money_counts(user) -> dict[str, int]:

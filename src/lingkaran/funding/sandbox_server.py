@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 import secrets
 import uuid
 from datetime import datetime
@@ -29,6 +30,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from lingkaran.funding.domain.donors import mask_email, mask_name
 from lingkaran.funding.domain.notifications import gross_amount_text, midtrans_signature
 from lingkaran.funding.gateways.sandbox import site_transport, site_url
 from lingkaran.funding.models import SandboxDelivery, SandboxPayment
@@ -57,6 +59,9 @@ CHANNELS = {
     "dana": ("ewallet", "DANA"),
 }
 VA_PREFIX = {"bca": "12008", "bni": "8808", "bri": "26215", "mandiri": "70012"}
+# Midtrans refunds QRIS and e-wallet payments through its API; a bank transfer is returned by the merchant.
+REFUNDABLE_CHANNELS = {"qris", "gopay", "ovo", "dana"}
+REFUND_KEY = re.compile(r"[A-Za-z0-9_-]{1,100}")
 DELIVERED, RETRY, GAVE_UP, SKIPPED = "delivered", "retry", "gave_up", "skipped"
 _random = random.Random()
 
@@ -92,8 +97,9 @@ def snap_create(*, order_id: str, amount, customer_name: str, customer_email: st
                 token=secrets.token_urlsafe(24),
                 transaction_id=str(uuid.uuid4()),
                 amount=amount,
-                customer_name=(customer_name or "")[:150],
-                customer_email=(customer_email or "")[:254],
+                # Kept masked: the platform's database holds no personal data in clear, not even the sandbox's.
+                customer_name=mask_name(customer_name or "")[:150],
+                customer_email=mask_email(customer_email or "")[:254],
                 item_name=(item_name or "")[:100],
                 finish_url=(finish_url or "")[:500],
             )
@@ -152,27 +158,64 @@ def act(token: str, action: str) -> SandboxPayment:
     return payment
 
 
-def refund(*, order_id: str, refund_key: str, amount, reason: str) -> SandboxPayment:
+def _refunds(payment: SandboxPayment) -> list[dict]:
+    """The payment's refunds: ``{"key", "id", "amount"}`` each (rows from before ids were kept hold bare keys)."""
+    return [r if isinstance(r, dict) else {"key": r, "id": None, "amount": None} for r in payment.refund_keys]
+
+
+def refund(*, order_id: str, refund_key, amount, reason: str) -> tuple[SandboxPayment, dict]:
+    """Refund (part of) a paid payment, as Midtrans does: once per ``refund_key`` (the same key again returns the
+    first refund), only a settled payment, never more than was paid, and only for payment methods that can be
+    refunded (QRIS and e-wallets; a bank virtual account cannot). Returns the payment and the refund."""
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise SandboxError(400, "amount must be a positive whole number")
-    if not isinstance(refund_key, str) or not refund_key:
-        raise SandboxError(400, "refund_key is required")
+    if not isinstance(refund_key, str) or not REFUND_KEY.fullmatch(refund_key):
+        raise SandboxError(400, "refund_key must be letters, digits, dash or underscore")
     with transaction.atomic():
         payment = SandboxPayment.objects.select_for_update().filter(order_id=order_id).first()
         if payment is None:
             raise SandboxError(404, "Transaction doesn't exist.")
-        if refund_key in payment.refund_keys:
-            return payment  # the same refund again
+        refunds = _refunds(payment)
+        for earlier in refunds:
+            if earlier["key"] == refund_key:
+                return payment, earlier  # the same refund asked again
         if payment.status not in ("settlement", "partial_refund"):
             raise SandboxError(412, "Merchant cannot modify the status of the transaction")
+        if payment.channel not in REFUNDABLE_CHANNELS:
+            raise SandboxError(412, f"Refund is not supported for payment type {payment.payment_type}")
         if payment.refunded_amount + amount > payment.amount:
             raise SandboxError(412, "Refund amount exceeds the amount that can be refunded")
+        record = {"key": refund_key, "id": _random.randrange(10**8, 10**9), "amount": amount}
         payment.refunded_amount += amount
-        payment.refund_keys = [*payment.refund_keys, refund_key]
+        payment.refund_keys = [*refunds, record]
         payment.status = "refund" if payment.refunded_amount == payment.amount else "partial_refund"
         payment.save(update_fields=["refunded_amount", "refund_keys", "status"])
-        _notify(payment, extra={"refund_amount": gross_amount_text(amount), "refund_key": refund_key})
-    return payment
+        _notify(
+            payment,
+            extra={
+                "refund_amount": gross_amount_text(amount),
+                "refund_key": refund_key,
+                "refund_chargeback_id": record["id"],
+            },
+        )
+    return payment, record
+
+
+def refund_body(payment: SandboxPayment, record: dict) -> dict:
+    """The refund API's answer, as Midtrans writes it."""
+    return {
+        "status_code": "200",
+        "status_message": "Success, refund request is approved",
+        "transaction_id": payment.transaction_id,
+        "order_id": payment.order_id,
+        "payment_type": payment.payment_type,
+        "transaction_time": _time(payment.transaction_time or payment.created_at),
+        "transaction_status": payment.status,
+        "gross_amount": gross_amount_text(payment.amount),
+        "refund_chargeback_id": record["id"],
+        "refund_amount": gross_amount_text(record["amount"]) if record["amount"] else None,
+        "refund_key": record["key"],
+    }
 
 
 # --- What the status API answers, and what a notification says ------------------------------------------------------

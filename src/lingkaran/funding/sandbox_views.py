@@ -98,7 +98,7 @@ def transaction_refund(request, order_id: str):
         return _unauthorized()
     try:
         data = json.loads(request.body)
-        payment = sandbox_server.refund(
+        payment, record = sandbox_server.refund(
             order_id=order_id,
             refund_key=data.get("refund_key"),
             amount=data.get("amount"),
@@ -108,17 +108,7 @@ def transaction_refund(request, order_id: str):
         return JsonResponse({"status_code": "400", "error_messages": ["the request body is not valid"]}, status=400)
     except sandbox_server.SandboxError as exc:
         return _error(exc)
-    return JsonResponse(
-        {
-            "status_code": "200",
-            "status_message": "Success, refund request is approved",
-            "order_id": payment.order_id,
-            "transaction_id": payment.transaction_id,
-            "refund_key": data.get("refund_key"),
-            "refund_amount": data.get("amount"),
-            "transaction_status": payment.status,
-        }
-    )
+    return JsonResponse(sandbox_server.refund_body(payment, record))
 
 
 CHANNEL_GROUPS = [

@@ -78,6 +78,18 @@ def refund_at_gateway(self, refund_id: int) -> str:
         raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from None
 
 
+@shared_task(bind=True, name="funding.review_return_at_gateway", max_retries=8, acks_late=True)
+def review_return_at_gateway(self, resolution_id: int) -> str:
+    """Give a payment returned from the review queue back to its payer at the gateway."""
+    from lingkaran.funding import gateways
+    from lingkaran.funding.services.review import review_return_send
+
+    try:
+        return review_return_send(resolution_id)
+    except gateways.GatewayRetryable as exc:
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from None
+
+
 @shared_task(name="funding.recurring_charge_due")
 def recurring_charge_due() -> int:
     """Daily: create this month's donation and payment link for every pledge that is due."""

@@ -124,6 +124,33 @@ class DonateForm(forms.Form):
         return data
 
 
+class DonorSignupForm(forms.Form):
+    """An individual donor's own account. The password rules are the platform's (checked by the service)."""
+
+    full_name = forms.CharField(
+        label=_("Your name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    email = forms.EmailField(
+        label=_("E-mail"),
+        help_text=_("You log in with it. Donations you made with this address appear in your account."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        help_text=_("At least 10 characters, not only digits, not like your name or e-mail."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password_again = forms.CharField(
+        label=_("Password again"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password") and data.get("password_again") and data["password"] != data["password_again"]:
+            self.add_error("password_again", _("The two passwords differ."))
+        return data
+
+
 class DonationFilterForm(forms.Form):
     q = forms.CharField(label=_("Name, e-mail, order or receipt"), required=False, max_length=100)
     state = forms.ChoiceField(label=_("State"), required=False, choices=[("", _("All")), *PaymentStateChoices.choices])
@@ -160,6 +187,21 @@ class RefundRequestForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=300, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class ReviewResolveForm(forms.Form):
+    """One decision on a payment in the review queue. Deciding with money (accept, return, record a refund) states the
+    amount, which the service checks against the gateway; every decision carries a note and an explicit
+    confirmation."""
+
+    amount = RupiahField(label=_("Amount (Rp)"))
+    note = forms.CharField(label=_("Note"), max_length=300, widget=forms.Textarea(attrs={"rows": 2}))
+    confirm = forms.BooleanField(label=_("I have checked this and confirm it."))
+
+    def __init__(self, *args, with_amount: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not with_amount:
+            del self.fields["amount"]
+
+
 class RejectForm(forms.Form):
     reason = forms.CharField(label=_("Reason for the rejection"), max_length=300)
 
@@ -181,6 +223,15 @@ class BankMatchForm(forms.Form):
         self.fields["invoice"].label_from_instance = lambda inv: (
             f"{inv.number} · {inv.agreement.funder.name} · {format_rupiah(inv.outstanding)} · {inv.payment_reference}"
         )
+
+
+class PayoutMatchForm(forms.Form):
+    gateway = forms.ChoiceField(label=_("Gateway"), choices=[])
+    fee = RupiahField(label=_("Fee the gateway kept (Rp)"), minimum=0, required=False)
+
+    def __init__(self, *args, gateways, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["gateway"].choices = gateways
 
 
 def _codes(text: str) -> list[str]:

@@ -14,26 +14,32 @@ import io
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login as auth_login
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from lingkaran.core.access import can, require
+from lingkaran.core.domain.formatting import format_rupiah
 from lingkaran.core.domain.roles import Capability, RoleName
 from lingkaran.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from lingkaran.core.exports import csv_bytes, safe_cell
 from lingkaran.funding import pdf, reads, selectors, services
+from lingkaran.funding.domain import payouts
+from lingkaran.funding.domain import review as review_rules
 from lingkaran.funding.domain.intents import OPEN, PAID
+from lingkaran.funding.domain.review import ReviewAction
 from lingkaran.funding.models import BankStatementLine, Campaign, Funder, PaymentIntent, Refund
 from lingkaran.funding.tickets import standard_ticket
 from lingkaran.web import forms
 from lingkaran.web import forms_funding as fforms
+from lingkaran.web import forms_registry as rforms
 
 SESSION_ORDERS = "lingkaran_donation_orders"
 MAX_SESSION_ORDERS = 20
@@ -238,7 +244,7 @@ def _may_see_receipt(request, intent: PaymentIntent) -> bool:
         return True
     if not user.is_authenticated:
         return False
-    return intent.donation.donor_id == user.pk or can(user, Capability.VIEW_MONEY)
+    return selectors.is_own_donation(user, intent.donation) or can(user, Capability.VIEW_MONEY)
 
 
 def status_context(request, intent: PaymentIntent) -> dict:
@@ -271,6 +277,15 @@ def _receipt(request, number: str):
     return reads.receipt_for(request.user, number, order_ids=request.session.get(SESSION_ORDERS, []))
 
 
+def _donor_sees_receipt(request, receipt) -> bool:
+    """The receipt's own donor (logged in, or the browser that paid) sees their name and e-mail on it; staff who open
+    it see them masked."""
+    donation = receipt.donation
+    if donation.intent.order_id in request.session.get(SESSION_ORDERS, []):
+        return True
+    return selectors.is_own_donation(request.user, donation)
+
+
 @require_GET
 def receipt_detail(request, number: str):
     receipt = _receipt(request, number)
@@ -278,6 +293,7 @@ def receipt_detail(request, number: str):
     context = {
         "receipt": receipt,
         "donation": donation,
+        "for_donor": _donor_sees_receipt(request, receipt),
         "protection": pdf.protection_text(receipt.amount, timezone.localdate(receipt.issued_at), _language()),
     }
     return render(request, "web/funding/receipt.html", context)
@@ -287,13 +303,40 @@ def receipt_detail(request, number: str):
 def receipt_pdf(request, number: str):
     receipt = _receipt(request, number)
     language = _pdf_language(request)
-    content = pdf.receipt_pdf(receipt.donation, language)
+    content = pdf.receipt_pdf(receipt.donation, language, masked=not _donor_sees_receipt(request, receipt))
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{receipt.number}-{language}.pdf"'
     return response
 
 
 # --- The donor's dashboard ------------------------------------------------------------------------------------------
+
+
+def donor_signup(request):
+    """An individual donor creates their own account, is logged in, and lands on their donations."""
+    if request.user.is_authenticated:
+        return redirect("web:my_donations")
+    form = fforms.DonorSignupForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                user = services.donor_signup(
+                    full_name=data["full_name"], email=data["email"], password=data["password"], language=_language()
+                )
+            except InvalidInput as exc:
+                forms.apply_domain_errors(form, exc)
+            else:
+                auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                messages.success(
+                    request, _("Welcome, %(name)s. Your donations are listed here.") % {"name": user.display_name}
+                )
+                response = redirect("web:my_donations")
+                response.set_cookie("lingkaran_language", user.language, max_age=60 * 60 * 24 * 365, samesite="Lax")
+                return response
+        status = 422
+    return render(request, "web/public/signup.html", {"form": form}, status=status)
 
 
 @login_required
@@ -444,7 +487,8 @@ DONATION_HEADER = [
 ]
 
 
-def _donation_rows(donations):
+def _donation_rows(donations, *, personal: bool = False):
+    """Rows of the donations export: donors masked, or in full for the operator's audited personal export."""
     for d in donations.iterator(chunk_size=1000):
         intent = getattr(d, "intent", None)
         receipt = getattr(d, "receipt", None)
@@ -456,8 +500,8 @@ def _donation_rows(donations):
             d.target,
             d.campaign.title if d.campaign_id else "",
             d.funder.name if d.funder_id else "",
-            d.donor_name,
-            d.donor_email,
+            d.donor_name if personal else d.donor_name_masked,
+            d.donor_email if personal else d.donor_email_masked,
             "1" if d.is_anonymous else "0",
             d.purpose_note,
             "1" if d.recurring_id else "0",
@@ -475,15 +519,26 @@ def donation_list(request):
     donations = reads.donations_all(request.user, _donation_filter(form))
     file_format = request.GET.get("format")
     if file_format in ("csv", "xlsx"):
-        return _export(DONATION_HEADER, _donation_rows(donations), file_format, "donations")
+        personal = request.GET.get("personal") == "1"
+        if personal:
+            services.donations_export_personal(
+                actor=request.user, count=donations.count(), filters=form.cleaned_data if form.is_valid() else {}
+            )
+        rows = _donation_rows(donations, personal=personal)
+        return _export(DONATION_HEADER, rows, file_format, "donations-personal" if personal else "donations")
     context = _money_context(
-        request, "donations", form=form, page=_page(request, donations), query=_query_without_page(request)
+        request,
+        "donations",
+        form=form,
+        page=_page(request, donations),
+        query=_query_without_page(request),
+        may_export_personal=can(request.user, Capability.EXPORT_PERSONAL_DATA),
     )
     return render(request, "web/funding/donation_list.html", context)
 
 
 @login_required
-def donation_detail(request, donation_id: int, refund_form=None, status: int = 200):
+def donation_detail(request, donation_id: int, refund_form=None, status: int = 200, revealed=None, reveal_form=None):
     donation = reads.donation_for_staff(request.user, donation_id)
     intent = getattr(donation, "intent", None)
     refundable = services.refundable_now(intent) if intent else 0
@@ -499,8 +554,25 @@ def donation_detail(request, donation_id: int, refund_form=None, status: int = 2
         refundable=refundable,
         refund_form=refund_form,
         threshold=settings.LINGKARAN_REFUND_APPROVAL_THRESHOLD,
+        revealed=revealed,
+        reveal_form=reveal_form or rforms.RevealForm(),
+        can_reveal=services.may_reveal_donors(request.user),
     )
-    return render(request, "web/funding/donation_detail.html", context, status=status)
+    response = render(request, "web/funding/donation_detail.html", context, status=status)
+    if revealed is not None:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def donation_reveal(request, donation_id: int):
+    """The donor's full name and e-mail address, on this response only (audited, not cached)."""
+    donation = reads.donation_for_staff(request.user, donation_id)
+    form = rforms.RevealForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    revealed = services.donation_reveal_donor(actor=request.user, donation=donation, reason=reason)
+    return donation_detail(request, donation_id, revealed=revealed, reveal_form=form)
 
 
 @login_required
@@ -655,6 +727,81 @@ def review_queue(request):
     return render(request, "web/funding/review_queue.html", context)
 
 
+REVIEW_SERVICES = {
+    ReviewAction.ACCEPT: services.intent_review_accept,
+    ReviewAction.RETURN: services.intent_review_return,
+    ReviewAction.RECORD_REFUND: services.intent_review_record_refund,
+}
+REVIEW_DONE = {
+    ReviewAction.ACCEPT: gettext_lazy("Accepted: %(amount)s posted to the pool and the receipt issued."),
+    ReviewAction.RETURN: gettext_lazy("Returned: the gateway is asked to give %(amount)s back to the payer."),
+    ReviewAction.RECORD_REFUND: gettext_lazy("Recorded: %(amount)s refunded at the gateway, posted out of the pool."),
+    ReviewAction.CLOSE: gettext_lazy("Closed with your note. Nothing was posted."),
+}
+
+
+def _review_forms(intent, reported: int | None, bound=None) -> dict:
+    """One form per decision the payment allows, each with its own prefix; ``bound`` replaces one of them."""
+    result = {}
+    for action in review_rules.actions_for(intent.state):
+        if bound is not None and bound.prefix == action:
+            result[str(action)] = bound
+            continue
+        with_amount = action in review_rules.MOVES_MONEY
+        initial = {"amount": reported} if with_amount and reported else {}
+        result[str(action)] = fforms.ReviewResolveForm(prefix=action, with_amount=with_amount, initial=initial)
+    return result
+
+
+@login_required
+def review_item(request, intent_id: int, bound_form=None, status: int = 200):
+    """One payment in review: what happened, what the gateway reported, and the decisions finance can take."""
+    user = request.user
+    intent = reads.review_item(user, intent_id)
+    reported = reads.review_reported_amount(intent)
+    forms_by_action = _review_forms(intent, reported, bound_form) if intent.in_review else {}
+    context = _money_context(
+        request,
+        "review",
+        intent=intent,
+        donation=intent.donation,
+        reported=reported,
+        pool=reads.pool_label(intent.donation),
+        events=reads.events_of_order(user, intent.order_id),
+        resolutions=reads.review_resolutions(intent),
+        review_forms=forms_by_action,
+    )
+    return render(request, "web/funding/review_item.html", context, status=status)
+
+
+@login_required
+@require_POST
+def review_resolve(request, intent_id: int, action: str):
+    user = request.user
+    if action not in {a.value for a in ReviewAction}:
+        raise Http404()
+    action = ReviewAction(action)
+    intent = reads.review_item(user, intent_id)
+    require(user, Capability.MANAGE_MONEY)
+    form = fforms.ReviewResolveForm(request.POST, prefix=action, with_amount=action in review_rules.MOVES_MONEY)
+    if not form.is_valid():
+        return review_item(request, intent_id, bound_form=form, status=422)
+    data = form.cleaned_data
+    try:
+        if action == ReviewAction.CLOSE:
+            resolution = services.intent_review_resolve_close(actor=user, intent=intent, note=data["note"])
+        else:
+            resolution = REVIEW_SERVICES[action](actor=user, intent=intent, amount=data["amount"], note=data["note"])
+    except InvalidInput as exc:
+        forms.apply_domain_errors(form, exc)
+        return review_item(request, intent_id, bound_form=form, status=422)
+    except DomainError as exc:
+        form.add_error(None, exc.message)
+        return review_item(request, intent_id, bound_form=form, status=exc.http_status)
+    messages.success(request, REVIEW_DONE[action] % {"amount": format_rupiah(resolution.amount, _language())})
+    return redirect("web:review_queue")
+
+
 # --- Back office: bank statements -----------------------------------------------------------------------------------
 
 BANK_HEADER = ["row", "booked_on", "amount", "reference", "description", "state", "invoice", "order_id", "note"]
@@ -699,6 +846,7 @@ def bank_list(request):
         form=form,
         page=_page(request, statements, 25),
         unmatched=selectors.bank_lines_unmatched(user).order_by("-statement_id", "row")[:50],
+        clearing=reads.clearing_overview(user),
     )
     return render(request, "web/funding/bank_list.html", context, status=status)
 
@@ -746,8 +894,38 @@ def bank_detail(request, statement_id: int):
         state=state,
         states=BankStatementLine.State.choices,
         match_form=match_form,
+        payout_gateways=PAYOUT_GATEWAYS,
     )
     return render(request, "web/funding/bank_detail.html", context)
+
+
+PAYOUT_GATEWAYS = [(g, PaymentIntent.Gateway(g).label) for g in payouts.GATEWAYS]
+
+
+@login_required
+@require_POST
+def bank_line_payout(request, line_id: int):
+    """Match an unmatched line to a gateway's payout by hand, with the fee the gateway kept."""
+    user = request.user
+    require(user, Capability.MANAGE_MONEY)
+    line = reads.bank_line_for(user, line_id)
+    form = fforms.PayoutMatchForm(request.POST, gateways=PAYOUT_GATEWAYS)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect("web:bank_detail", statement_id=line.statement_id)
+    try:
+        line = services.bank_line_match_payout(
+            actor=user, line=line, gateway=form.cleaned_data["gateway"], fee=form.cleaned_data["fee"] or 0
+        )
+    except DomainError as exc:
+        _show_error(request, exc)
+        return redirect("web:bank_detail", statement_id=line.statement_id)
+    if line.state == BankStatementLine.State.MATCHED:
+        messages.success(request, _("Line matched as a payout from %(gateway)s.") % {"gateway": line.gateway})
+    else:
+        messages.error(request, _("Not matched: %(note)s") % {"note": line.note})
+    return redirect("web:bank_detail", statement_id=line.statement_id)
 
 
 @login_required
@@ -1069,6 +1247,7 @@ urlpatterns = [
     path("receipts/<str:number>/", receipt_detail, name="receipt_detail"),
     path("receipts/<str:number>/pdf/", receipt_pdf, name="receipt_pdf"),
     # The donor
+    path("signup/", donor_signup, name="donor_signup"),
     path("my/donations/", my_donations, name="my_donations"),
     path("my/donations/<int:donation_id>/pay/", donation_pay, name="donation_pay"),
     path("my/statements/<int:year>/pdf/", my_statement_pdf, name="my_statement_pdf"),
@@ -1078,14 +1257,18 @@ urlpatterns = [
     path("money/donations/", donation_list, name="donation_list"),
     path("money/donations/<int:donation_id>/", donation_detail, name="donation_detail"),
     path("money/donations/<int:donation_id>/refund/", refund_request, name="refund_request"),
+    path("money/donations/<int:donation_id>/reveal/", donation_reveal, name="donation_reveal"),
     path("money/refunds/", refund_list, name="refund_list"),
     path("money/refunds/<int:refund_id>/<slug:action>/", refund_action, name="refund_action"),
     path("money/inbox/", inbox, name="inbox"),
     path("money/inbox/<int:event_id>/", inbox_event, name="inbox_event"),
     path("money/review/", review_queue, name="review_queue"),
+    path("money/review/<int:intent_id>/", review_item, name="review_item"),
+    path("money/review/<int:intent_id>/<slug:action>/", review_resolve, name="review_resolve"),
     path("money/bank/", bank_list, name="bank_list"),
     path("money/bank/<int:statement_id>/", bank_detail, name="bank_detail"),
     path("money/bank/lines/<int:line_id>/match/", bank_line_match, name="bank_line_match"),
+    path("money/bank/lines/<int:line_id>/payout/", bank_line_payout, name="bank_line_payout"),
     path("money/ledger/", ledger_accounts, name="ledger_accounts"),
     path("money/ledger/verify/", ledger_verify, name="ledger_verify"),
     path("money/ledger/export.beancount", ledger_export, name="ledger_export"),

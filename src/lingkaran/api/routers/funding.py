@@ -254,9 +254,13 @@ class DonationDetailOut(DonationOut):
     gateway: str | None = None
     purpose_note: str
     donor_name_given: str | None = Field(
-        None, description="The name the donor gave, even when anonymous (the donor themself and finance only)."
+        None,
+        description="The name the donor gave, even when anonymous: in full for the donor themself, masked "
+        "(“S*** A*****”) for money staff, absent for anyone else.",
     )
-    donor_email: str | None = Field(None, description="The donor themself and finance only.")
+    donor_email: str | None = Field(
+        None, description="In full for the donor themself, masked (“s***@contoh.id”) for money staff."
+    )
 
     @staticmethod
     def resolve_order_id(obj):
@@ -270,16 +274,21 @@ class DonationDetailOut(DonationOut):
 
     @staticmethod
     def resolve_donor_name_given(obj, context):
-        return obj.donor_name if _sees_private(obj, context["request"].user) else None
+        sees = _sees_private(obj, context["request"].user)
+        return obj.donor_name if sees == "full" else obj.donor_name_masked if sees == "masked" else None
 
     @staticmethod
     def resolve_donor_email(obj, context):
-        return obj.donor_email if _sees_private(obj, context["request"].user) else None
+        sees = _sees_private(obj, context["request"].user)
+        return obj.donor_email if sees == "full" else obj.donor_email_masked if sees == "masked" else None
 
 
-def _sees_private(donation, user) -> bool:
-    """The donor's own name and e-mail: for the donor and for money staff, not for a funder's system."""
-    return donation.donor_id == user.pk or can(user, Capability.VIEW_MONEY)
+def _sees_private(donation, user) -> str:
+    """The donor's own name and e-mail: in full for the donor, masked for money staff (the full values leave only
+    through the audited reveal on the donation's page), not at all for a funder's system."""
+    if selectors.is_own_donation(user, donation):
+        return "full"
+    return "masked" if can(user, Capability.VIEW_MONEY) else ""
 
 
 @router.get(

@@ -9,7 +9,11 @@ A payment intent only moves forward::
 
 An event that would move an intent backwards (a stale ``pending`` arriving after ``settled``) or sideways (``settled``
 after ``expired``) is recorded and ignored. The same list of allowed moves is installed as a database trigger on
-PostgreSQL and SQLite (migration ``0003_payment_intent_forward_only``); a test keeps the two in step.
+PostgreSQL and SQLite (migrations ``0003_payment_intent_forward_only`` and ``0004_review_resolution``); a test keeps
+the two in step.
+
+One sideways move exists, and only through a person: a payment the gateway collected after the intent expired, was
+cancelled or failed here waits in the review queue, and a finance officer may accept it (``ALLOWED_IN_REVIEW``).
 """
 
 from __future__ import annotations
@@ -48,6 +52,16 @@ ALLOWED: frozenset[tuple[str, str]] = frozenset(
         (S.SETTLED, S.PARTIALLY_REFUNDED),
         (S.SETTLED, S.REFUNDED),
         (S.PARTIALLY_REFUNDED, S.REFUNDED),
+    }
+)
+
+# Moves allowed only while the intent is held for review, when a finance officer accepts a payment the gateway
+# collected after it was closed here. The trigger checks the intent's ``in_review`` flag for these.
+ALLOWED_IN_REVIEW: frozenset[tuple[str, str]] = frozenset(
+    {
+        (S.EXPIRED, S.SETTLED),
+        (S.CANCELLED, S.SETTLED),
+        (S.FAILED, S.SETTLED),
     }
 )
 

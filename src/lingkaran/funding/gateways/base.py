@@ -64,8 +64,10 @@ class GatewayStatus:
 
 @dataclass(frozen=True)
 class RefundResult:
-    reference: str
+    reference: str  # the gateway's id of the refund (Midtrans refund_chargeback_id, Xendit refund id)
     manual: bool = False  # the gateway cannot refund this payment: finance transfers the money back
+    pending: bool = False  # accepted, but the gateway is still carrying it out
+    detail: str = ""  # why it is manual, in the gateway's words
 
 
 class NotificationRejected(Exception):
@@ -76,8 +78,9 @@ class NotificationRejected(Exception):
 
 
 class GatewayError(Exception):
-    def __init__(self, message: str, *, status: int | None = None):
+    def __init__(self, message: str, *, status: int | None = None, code: str = ""):
         self.status = status
+        self.code = code  # the gateway's own error code (Xendit ``error_code``, Midtrans ``status_code``), if any
         super().__init__(message)
 
 
@@ -129,7 +132,15 @@ class HttpAdapter:
         self.transport = transport
         self.timeout = timeout
 
-    def _request(self, method: str, url: str, *, auth: tuple[str, str], json_body: dict | None = None) -> dict:
+    def _request(
+        self,
+        method: str,
+        url: str,
+        *,
+        auth: tuple[str, str],
+        json_body: dict | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> dict:
         try:
             with httpx.Client(transport=self.transport, timeout=self.timeout) as client:
                 response = client.request(
@@ -137,7 +148,7 @@ class HttpAdapter:
                     url,
                     auth=auth,
                     json=json_body,
-                    headers={"Accept": "application/json"},
+                    headers={"Accept": "application/json", **(headers or {})},
                 )
         except httpx.TimeoutException as exc:
             raise GatewayRetryable(f"{self.name}: timed out calling {url}: {exc}") from None
@@ -159,10 +170,19 @@ class HttpAdapter:
             raise GatewayTerminal(
                 f"{self.name}: {url} answered HTTP {response.status_code}: {_error_text(data)}",
                 status=response.status_code,
+                code=_error_code(data),
             )
         if not isinstance(data, dict):
             raise GatewayRetryable(f"{self.name}: {url} answered JSON that is not an object")
         return data
+
+
+def _error_code(data) -> str:
+    if isinstance(data, dict):
+        for key in ("error_code", "status_code"):
+            if data.get(key):
+                return str(data[key])[:60]
+    return ""
 
 
 def _error_text(data) -> str:
@@ -192,4 +212,7 @@ class Gateway(abc.ABC):
 
     @abc.abstractmethod
     def refund(self, *, order_id: str, reference: str, amount: int, key: str, reason: str) -> RefundResult:
-        """Implemented by each adapter."""
+        """Give ``amount`` of a paid payment back to its payer. ``key`` is ours and the same on every retry of the
+        same refund, so the gateway refunds once however often it is asked; the result carries the gateway's own id
+        of the refund, or says it is left to finance (``manual``) or still in progress (``pending``). Raises
+        ``GatewayRetryable`` when it may be asked again and ``GatewayTerminal`` when it was refused."""

@@ -8,7 +8,12 @@
   SHA-512(order_id + status_code + gross_amount + server key), checked over the exact received strings.
 - Status: ``GET {api}/v2/{order_id}/status`` with the same auth; the answer's own ``status_code`` is ``"404"`` for an
   unknown transaction.
-- Refund: ``POST {api}/v2/{order_id}/refund`` with ``refund_key`` (idempotent), ``amount`` and ``reason``.
+- Refund: ``POST {api}/v2/{order_id}/refund`` with ``refund_key`` (our key for the refund: the same on every retry,
+  so Midtrans refunds once; letters, digits, ``-`` and ``_`` only), ``amount`` and ``reason`` (at most 255
+  characters). The answer's ``status_code`` is ``"200"`` when approved, with the ``refund_chargeback_id`` Midtrans
+  gave the refund, the ``refund_amount`` and the transaction's new ``transaction_status`` (``refund`` or
+  ``partial_refund``). A ``412`` means Midtrans will not refund this transaction (not settled, or a payment method it
+  cannot refund, such as a bank virtual account): finance transfers the money back by hand.
 
 Hosts: ``app.sandbox.midtrans.com`` / ``api.sandbox.midtrans.com``, or ``app.midtrans.com`` / ``api.midtrans.com``
 in production. The built-in sandbox gateway speaks the same protocol at ``/sandbox-gateway``.
@@ -17,6 +22,7 @@ in production. The built-in sandbox gateway speaks the same protocol at ``/sandb
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from urllib.parse import quote
 
@@ -135,13 +141,35 @@ class MidtransGateway(HttpAdapter, Gateway):
         )
 
     def refund(self, *, order_id: str, reference: str, amount: int, key: str, reason: str) -> RefundResult:
-        body = {"refund_key": key, "amount": amount, "reason": reason[:255]}
-        data = self._request(
-            "POST", f"{self.api_base}/v2/{quote(order_id, safe='')}/refund", auth=self._auth, json_body=body
-        )
+        refund_key = midtrans_refund_key(key)
+        body = {"refund_key": refund_key, "amount": amount, "reason": reason[:255]}
+        url = f"{self.api_base}/v2/{quote(order_id, safe='')}/refund"
+        try:
+            data = self._request("POST", url, auth=self._auth, json_body=body)
+        except GatewayTerminal as exc:
+            if exc.status == 412 or exc.code == "412":
+                return RefundResult(reference="", manual=True, detail=str(exc)[:300])
+            raise
         status_code = str(data.get("status_code", ""))
+        message = data.get("status_message") or _first(data.get("error_messages"))
         if status_code.startswith("5"):
-            raise GatewayRetryable(f"{self.name}: refund of {order_id}: {data.get('status_message')}")
+            raise GatewayRetryable(f"{self.name}: refund of {order_id}: {message}")
+        if status_code == "412":
+            return RefundResult(reference="", manual=True, detail=f"{self.name}: {message}"[:300])
         if status_code not in {"200", "201"}:
-            raise GatewayTerminal(f"{self.name}: refund of {order_id} refused: {data.get('status_message')}")
-        return RefundResult(reference=str(data.get("refund_key") or key))
+            raise GatewayTerminal(f"{self.name}: refund of {order_id} refused: {message}", code=status_code)
+        if str(data.get("refund_key") or refund_key) != refund_key:
+            raise GatewayTerminal(f"{self.name}: the refund answer is for another refund key")
+        chargeback = data.get("refund_chargeback_id")
+        return RefundResult(reference=str(chargeback) if chargeback not in (None, "") else refund_key)
+
+
+def midtrans_refund_key(key: str) -> str:
+    """Our refund key (``refund:7``) in the characters Midtrans accepts: letters, digits, ``-`` and ``_``."""
+    return re.sub(r"[^A-Za-z0-9_-]", "-", key)[:100]
+
+
+def _first(value) -> str:
+    if isinstance(value, list) and value:
+        return str(value[0])
+    return str(value or "")

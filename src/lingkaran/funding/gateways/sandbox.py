@@ -55,8 +55,12 @@ def _resume_connection_recycling():
 
 def in_process_app(environ, start_response):
     """The site's WSGI application, called in this process; the whole answer is read before returning."""
+    from django.utils import translation
+
     from lingkaran.config.wsgi import application
 
+    # The inner request activates its own language in this thread; the caller's comes back afterwards.
+    language = translation.get_language()
     _suspend_connection_recycling()
     try:
         result = application(environ, start_response)
@@ -68,6 +72,10 @@ def in_process_app(environ, start_response):
                 close()
     finally:
         _resume_connection_recycling()
+        if language:
+            translation.activate(language)
+        else:
+            translation.deactivate()
     return [body]
 
 

@@ -7,9 +7,13 @@
   ``paid_amount``, ``payment_method`` …, and the header ``x-callback-token``, compared in constant time with the
   verification token from the Xendit dashboard.
 - Status: ``GET https://api.xendit.co/v2/invoices/{invoice id}``.
-
-Invoices cannot be refunded through the invoice API: a refund of a Xendit payment is posted in the ledger and then
-transferred back by finance (``RefundResult.manual``).
+- Refund: ``POST https://api.xendit.co/refunds`` with the header ``Idempotency-key`` (our key for the refund, the same
+  on every retry, so Xendit refunds once) and the body ``invoice_id``, ``reference_id`` (our key again),
+  ``amount``, ``currency`` and ``reason`` (one of Xendit's codes; our own words go in ``metadata``). The answer is
+  the refund: its ``id`` (``rfd-…``) and ``status`` ``SUCCEEDED``, ``PENDING`` (Xendit is still carrying it out) or
+  ``FAILED`` (with ``failure_code``). Errors carry an ``error_code``; ``REFUND_NOT_SUPPORTED`` and
+  ``PARTIAL_REFUND_NOT_SUPPORTED`` (a bank transfer, or a channel that cannot refund part of a payment) leave the
+  transfer to finance (``RefundResult.manual``); ``REFUND_IN_PROGRESS`` is tried again later.
 """
 
 from __future__ import annotations
@@ -39,6 +43,10 @@ from lingkaran.funding.gateways.base import (
 )
 
 API_BASE = "https://api.xendit.co"
+# Xendit's refund reasons are codes; ours are free text (sent as metadata).
+REFUND_REASON = "REQUESTED_BY_CUSTOMER"
+MANUAL_REFUND_CODES = {"REFUND_NOT_SUPPORTED", "PARTIAL_REFUND_NOT_SUPPORTED"}
+RETRY_REFUND_CODES = {"REFUND_IN_PROGRESS"}
 
 
 def _amount_text(value) -> str:
@@ -126,4 +134,31 @@ class XenditGateway(HttpAdapter, Gateway):
         )
 
     def refund(self, *, order_id: str, reference: str, amount: int, key: str, reason: str) -> RefundResult:
-        return RefundResult(reference="", manual=True)
+        if not reference:
+            raise GatewayTerminal(f"xendit: no invoice id for {order_id}")
+        body = {
+            "invoice_id": reference,
+            "reference_id": key,
+            "amount": amount,
+            "currency": "IDR",
+            "reason": REFUND_REASON,
+            "metadata": {"order_id": order_id, "note": reason[:200]},
+        }
+        try:
+            data = self._request(
+                "POST", f"{self.api_base}/refunds", auth=self._auth, json_body=body, headers={"Idempotency-key": key}
+            )
+        except GatewayTerminal as exc:
+            if exc.code in MANUAL_REFUND_CODES:
+                return RefundResult(reference="", manual=True, detail=f"{exc.code}: {exc}"[:300])
+            if exc.code in RETRY_REFUND_CODES:
+                raise GatewayRetryable(str(exc), status=exc.status, code=exc.code) from None
+            raise
+        refund_id, status = data.get("id"), data.get("status")
+        if not isinstance(refund_id, str) or not refund_id or not isinstance(status, str):
+            raise GatewayRetryable("xendit: the refund answer has no id and status")
+        if data.get("reference_id") not in (None, key):
+            raise GatewayTerminal("xendit: the refund answer is for another reference")
+        if status == "FAILED":
+            raise GatewayTerminal(f"xendit: refund {refund_id} failed: {data.get('failure_code') or 'no reason'}")
+        return RefundResult(reference=refund_id, pending=status != "SUCCEEDED")

@@ -6,10 +6,13 @@
 - ``intake``: gateway notifications in, money posted once
 - ``settlement``, ``receipts``: the one place a donation's money is posted, with its gap-free receipt
 - ``refunds``: request, second approval, execution in the ledger, then at the gateway
-- ``bank``: bank-statement import and matching
+- ``donors``: donors' personal data revealed or exported in full (audited)
+- ``review``: resolving payments held for review (accept and post, return to the payer, record a refund made at
+  the gateway, close with a note)
+- ``bank``: bank-statement import and matching (invoices, donations by transfer, gateways' payouts)
 """
 
-from lingkaran.funding.services.bank import bank_line_match, bank_statement_import
+from lingkaran.funding.services.bank import bank_line_match, bank_line_match_payout, bank_statement_import
 from lingkaran.funding.services.campaigns import (
     campaign_approve,
     campaign_close,
@@ -26,6 +29,12 @@ from lingkaran.funding.services.donations import (
     recurring_charge_due,
     recurring_pause,
     recurring_resume,
+)
+from lingkaran.funding.services.donors import (
+    donation_reveal_donor,
+    donations_export_personal,
+    donor_signup,
+    may_reveal_donors,
 )
 from lingkaran.funding.services.funders import (
     agreement_activate,
@@ -44,6 +53,12 @@ from lingkaran.funding.services.refunds import (
     refund_request,
     refundable_now,
 )
+from lingkaran.funding.services.review import (
+    intent_review_accept,
+    intent_review_record_refund,
+    intent_review_resolve_close,
+    intent_review_return,
+)
 
 __all__ = [
     "DonationTarget",
@@ -51,6 +66,7 @@ __all__ = [
     "agreement_create",
     "agreement_end",
     "bank_line_match",
+    "bank_line_match_payout",
     "bank_statement_import",
     "campaign_approve",
     "campaign_close",
@@ -58,15 +74,23 @@ __all__ = [
     "campaign_return",
     "campaign_submit",
     "campaign_update",
+    "donation_reveal_donor",
     "donation_start",
+    "donations_export_personal",
+    "donor_signup",
     "funder_add_member",
     "funder_create",
     "funder_update",
     "intake_process",
     "intake_receive",
     "intake_sweep",
+    "intent_review_accept",
     "intent_review_close",
+    "intent_review_record_refund",
+    "intent_review_resolve_close",
+    "intent_review_return",
     "invoice_issue",
+    "may_reveal_donors",
     "payment_link_create",
     "recurring_cancel",
     "recurring_charge_due",

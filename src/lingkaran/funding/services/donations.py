@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -186,6 +188,11 @@ def donation_start(
     email = (donor_email or "").strip() or (donor.email if donor else "")
     if not name:
         raise field_error("donor_name", _("Enter your name; choose anonymous giving to hide it from the public."))
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise field_error("donor_email", _("Enter a valid e-mail address.")) from None
     if recurring and donor is None:
         raise NotAuthenticated(_("Log in to give every month, so that you can pause or stop it yourself."))
     day = day_of_month or min(today.day, pledge_rules.MAX_DAY)
@@ -195,7 +202,7 @@ def donation_start(
         funder=target.funder,
         donor=donor,
         donor_name=name[:150],
-        donor_email=email,
+        donor_email=email[:254],
         is_anonymous=bool(is_anonymous),
         purpose_note=(purpose_note or "").strip(),
         amount=amount,
@@ -211,7 +218,7 @@ def donation_start(
                 amount=amount,
                 day_of_month=day,
                 donor_name=donation.donor_name,
-                donor_email=email,
+                donor_email=donation.donor_email,
                 is_anonymous=donation.is_anonymous,
                 purpose_note=donation.purpose_note,
                 next_due_on=pledge_rules.add_month(today, day),  # this month is paid by this first donation

@@ -8,8 +8,11 @@
    new state (partially refunded or refunded), in one transaction. The pool's balance is checked under the ledger's
    locks: money already reserved for workers or paid to the agency is committed and cannot go back; the error says
    how much can.
-3. Then the gateway (``funding.refund_at_gateway``, retried, idempotent by the refund key). A gateway that cannot
-   refund (a Xendit invoice) leaves the transfer to finance (``gateway_state = manual``).
+3. Then the gateway (``funding.refund_at_gateway``, retried on temporary errors, idempotent by the refund key
+   ``refund:{id}``, which Midtrans receives as its ``refund_key`` and Xendit as its ``Idempotency-key``). The
+   gateway's own id of the refund is recorded (``gateway_reference``). A refund the gateway cannot make (a bank
+   virtual account) is left to finance to transfer (``gateway_state = manual``, with the gateway's words); one it
+   accepted but is still carrying out is ``accepted``; one it refused is ``failed``.
 """
 
 from __future__ import annotations
@@ -181,47 +184,7 @@ def refund_execute(*, actor, refund: Refund) -> Refund:
         )
         # The pool is checked by the ledger itself, under its locks, when the entry is posted.
         _check_amount(intent, refund.amount, exclude_refund=refund.pk, check_pool=False)
-        pool = pool_of_donation(intent.donation)
-        clearing = accounts.open_clearing(intent.gateway) if intent.gateway != "bank" else accounts.open_bank()
-        today = timezone.localdate()
-        key = f"refund:{refund.pk}"
-        try:
-            with transaction.atomic():
-                if is_full_reversal(
-                    amount=refund.amount, settled=intent.settled_amount, refunded_before=intent.refunded_amount
-                ):
-                    entry = ledger.entry_reverse(
-                        entry_id=intent.settlement_entry_id,
-                        key=key,
-                        effective_on=today,
-                        description=f"Refund {refund.pk} of {intent.order_id}",
-                    )
-                else:
-                    entry = ledger.transfer(
-                        key=key,
-                        source=pool,
-                        target=clearing,
-                        amount=refund.amount,
-                        effective_on=today,
-                        description=f"Refund {refund.pk} of {intent.order_id}",
-                        metadata={"order_id": intent.order_id, "refund": refund.pk},
-                    )
-        except InsufficientFunds as exc:
-            # The pool's balance moved since the check (a reservation came in): the ledger has the last word.
-            available = int(exc.details.get("available", 0))
-            can = min(available, intent.settled_amount - intent.refunded_amount - _in_progress(intent, refund.pk))
-            raise _refuse(refund.amount, max(0, can), committed=True) from None
-        intent.refunded_amount += refund.amount
-        intent.state = after_refund(intent.settled_amount, intent.refunded_amount)
-        intent.updated_at = timezone.now()
-        intent.save(update_fields=["refunded_amount", "state", "updated_at"])
-        Donation.objects.filter(pk=intent.donation_id).update(state=intent.state)
-        refund.state = Refund.State.EXECUTED
-        refund.executed_by = actor
-        refund.executed_at = timezone.now()
-        refund.ledger_entry_id = entry.pk
-        refund.gateway_state = Refund.GatewayState.PENDING
-        refund.save(update_fields=["state", "executed_by", "executed_at", "ledger_entry_id", "gateway_state"])
+        entry = post_refund(intent, refund, actor=actor, gateway_state=Refund.GatewayState.PENDING)
         audit_record(
             actor=actor,
             action="funding.refund_execute",
@@ -232,6 +195,55 @@ def refund_execute(*, actor, refund: Refund) -> Refund:
 
         transaction.on_commit(partial(tasks.enqueue, tasks.refund_at_gateway, refund.pk))
     return refund
+
+
+def post_refund(intent: PaymentIntent, refund: Refund, *, actor, gateway_state: str):
+    """Post an approved refund and mark it executed, with the intent's new state. ``intent`` and ``refund`` must be
+    locked by the caller, inside its transaction, and the amount checked against the payment. A full refund of an
+    untouched payment reverses the donation's entry; anything else is its own transfer back to the clearing (or bank)
+    account. Returns the ledger entry; raises the refusal with the refundable amount when the pool lacks the money."""
+    pool = pool_of_donation(intent.donation)
+    clearing = accounts.open_clearing(intent.gateway) if intent.gateway != "bank" else accounts.open_bank()
+    today = timezone.localdate()
+    key = f"refund:{refund.pk}"
+    try:
+        with transaction.atomic():
+            if is_full_reversal(
+                amount=refund.amount, settled=intent.settled_amount, refunded_before=intent.refunded_amount
+            ):
+                entry = ledger.entry_reverse(
+                    entry_id=intent.settlement_entry_id,
+                    key=key,
+                    effective_on=today,
+                    description=f"Refund {refund.pk} of {intent.order_id}",
+                )
+            else:
+                entry = ledger.transfer(
+                    key=key,
+                    source=pool,
+                    target=clearing,
+                    amount=refund.amount,
+                    effective_on=today,
+                    description=f"Refund {refund.pk} of {intent.order_id}",
+                    metadata={"order_id": intent.order_id, "refund": refund.pk},
+                )
+    except InsufficientFunds as exc:
+        # The pool's balance moved since the check (a reservation came in): the ledger has the last word.
+        available = int(exc.details.get("available", 0))
+        can = min(available, intent.settled_amount - intent.refunded_amount - _in_progress(intent, refund.pk))
+        raise _refuse(refund.amount, max(0, can), committed=True) from None
+    intent.refunded_amount += refund.amount
+    intent.state = after_refund(intent.settled_amount, intent.refunded_amount)
+    intent.updated_at = timezone.now()
+    intent.save(update_fields=["refunded_amount", "state", "updated_at"])
+    Donation.objects.filter(pk=intent.donation_id).update(state=intent.state)
+    refund.state = Refund.State.EXECUTED
+    refund.executed_by = actor
+    refund.executed_at = timezone.now()
+    refund.ledger_entry_id = entry.pk
+    refund.gateway_state = gateway_state
+    refund.save(update_fields=["state", "executed_by", "executed_at", "ledger_entry_id", "gateway_state"])
+    return entry
 
 
 def refund_send_to_gateway(refund_id: int) -> str:
@@ -257,6 +269,20 @@ def refund_send_to_gateway(refund_id: int) -> str:
                 gateway_state=Refund.GatewayState.FAILED, gateway_error=str(exc)[:300]
             )
             return Refund.GatewayState.FAILED
-    state = Refund.GatewayState.MANUAL if result.manual else Refund.GatewayState.DONE
-    Refund.objects.filter(pk=refund.pk).update(gateway_state=state, gateway_reference=result.reference[:100])
+    state = gateway_state_of(result)
+    Refund.objects.filter(pk=refund.pk).update(
+        gateway_state=state, gateway_reference=result.reference[:100], gateway_error=result.detail[:300]
+    )
+    if result.manual:
+        logger.info("refund %s cannot be made by the gateway (%s); finance transfers it", refund.pk, result.detail)
     return state
+
+
+def gateway_state_of(result: gateways.RefundResult) -> str:
+    """What a gateway's answer to a refund means for us: done, accepted and still in progress there, or left to
+    finance to transfer by hand."""
+    if result.manual:
+        return Refund.GatewayState.MANUAL
+    if result.pending:
+        return Refund.GatewayState.ACCEPTED
+    return Refund.GatewayState.DONE
