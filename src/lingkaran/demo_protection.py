@@ -14,7 +14,7 @@ its own transaction and is idempotent (a second run finds what the first wrote a
    - and the first campaign's pool enrols what its donations can pay for, May-October 2026 (``pool_enrol``).
 2. ``_protection_registrations``: every sponsored worker and a few more are registered with the agency simulator in
    January 2026 (KPJ numbers); the wage earner is refused (``covered_as_wage_earner``).
-3. ``_protection_cycles``: the monthly cycle for every month from January 2026 to the month before today, each run
+3. ``_protection_cycles``: the monthly cycle for every month from January 2026 to October 2026 (or the month before today, if earlier), each run
    as of its own month (the simulator accepts arrears of at most 3 months), then the membership status as of the
    last month run: active, grace, ended and reactivated workers.
 """
@@ -25,6 +25,9 @@ import random
 from datetime import date, timedelta
 
 HISTORY_START = date(2026, 1, 1)
+# The story ends here whatever day the demo is built, so it always shows the same states (active, grace, ended,
+# reactivated); before this month it ends with the month before today.
+HISTORY_END = date(2026, 10, 1)
 REGISTRATION_KEY = "demo:registrations:2026-01"
 PAY_DAY = 5  # the cycle of a month runs on this day of it
 EXTRA_REGISTERED = 40  # registered workers nobody sponsors (membership "not started")
@@ -277,7 +280,7 @@ def _protection_cycles(rng: random.Random, log) -> None:
     from lingkaran.protection.models import Cycle, SponsoredMonth
 
     finance = User.objects.get(username="keuangan")
-    last = _add_months(_month(timezone.localdate()), -1)
+    last = min(_add_months(_month(timezone.localdate()), -1), HISTORY_END)
     done = set(Cycle.objects.filter(state=Cycle.State.DONE).values_list("month", flat=True))
     month, ran = HISTORY_START, []
     while month <= last:
