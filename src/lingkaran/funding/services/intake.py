@@ -12,22 +12,30 @@
 
 1. A notification that lies behind the intent's state (a ``pending`` after ``settled``) is recorded and ignored.
 2. The gateway's status API is asked before money moves; the notification is a trigger, not the authority.
-3. Under a lock on the event and the intent, the forward-only state machine decides; a settled amount that is not
-   exactly the intent's puts the intent in the review queue and posts nothing; a settlement posts the ledger entry
-   and issues the receipt in the same transaction.
+3. Under a lock on the intent, the forward-only state machine decides; a settled amount that is not exactly the
+   intent's puts the intent in the review queue and posts nothing; a settlement posts the ledger entry and issues
+   the receipt in the same transaction, which also marks the event processed (if another delivery of the same event
+   did that first, the transaction is rolled back: it would change nothing).
 
 Every refusal writes one line to the ``lingkaran.funding`` log.
+
+It is built to be cheap per notification, because a gateway's bursts arrive at the web workers: the inbox write is
+one upsert committed on its own (which also says whether the event is new or already processed), the event and its
+intent are read in one query, the only lock is the intent's, and the SQL of the statements on this path is written
+once per process rather than compiled by the ORM on every call (the ORM's compiling cost more CPU than the database
+spent on these statements). The settlement keeps the rows every settlement shares (the ledger's balances and the
+receipt counter) for as short a time as it can (``settlement.py``).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -83,26 +91,93 @@ def _peek_order_id(raw_body: bytes) -> str:
     return str(value)[:100]
 
 
-def _store(gateway: str, event_key: str, raw_body: bytes, headers, **fields) -> tuple[GatewayEvent, bool]:
-    try:
-        with transaction.atomic():
-            event = GatewayEvent.objects.create(
-                gateway=gateway,
-                event_key=event_key,
-                raw_body=_body_text(raw_body),
-                headers=_stored_headers(headers),
-                **fields,
-            )
-        return event, True
-    except IntegrityError:
-        GatewayEvent.objects.filter(gateway=gateway, event_key=event_key).update(deliveries=F("deliveries") + 1)
-        return GatewayEvent.objects.get(gateway=gateway, event_key=event_key), False
+@dataclass(frozen=True)
+class StoredEvent:
+    """What the inbox holds for a notification just received."""
+
+    id: int
+    created: bool  # first delivery of this event
+    processed: bool
+    outcome: str
+
+
+@functools.cache
+def _upsert_sql(vendor: str) -> tuple[str, tuple]:
+    """``INSERT … ON CONFLICT (gateway, event_key) DO UPDATE SET deliveries = deliveries + 1 RETURNING …`` over every
+    column of the inbox, built once from the model (so a column added later is written with its default)."""
+    fields = tuple(field for field in GatewayEvent._meta.concrete_fields if not field.primary_key)
+    quote = connection.ops.quote_name
+    table = quote(GatewayEvent._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} ({', '.join(quote(field.column) for field in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT ({quote('gateway')}, {quote('event_key')}) "
+        f"DO UPDATE SET {quote('deliveries')} = {table}.{quote('deliveries')} + 1 "
+        f"RETURNING {quote('id')}, {quote('deliveries')}, {quote('processed_at')}, {quote('outcome')}"
+    )
+    return sql, fields
+
+
+def _store(gateway: str, event_key: str, raw_body: bytes, headers, **fields) -> StoredEvent:
+    """Keep the notification in the inbox, or count one more delivery of the one already there.
+
+    One statement, committed on its own: an upsert on the unique (gateway, event key), which also answers whether the
+    event is new and whether it was processed already. (SQLite before 3.35 has no RETURNING: insert, and on the
+    unique key's refusal count the delivery.)"""
+    event = GatewayEvent(
+        gateway=gateway, event_key=event_key, raw_body=_body_text(raw_body), headers=_stored_headers(headers), **fields
+    )
+    if not connection.features.can_return_columns_from_insert:
+        try:
+            with transaction.atomic():
+                event.save(force_insert=True)
+            return StoredEvent(event.pk, True, False, "")
+        except IntegrityError:
+            stored = GatewayEvent.objects.filter(gateway=gateway, event_key=event_key)
+            stored.update(deliveries=F("deliveries") + 1)
+            event_id, processed_at, outcome = stored.values_list("pk", "processed_at", "outcome").get()
+            return StoredEvent(event_id, False, processed_at is not None, outcome)
+    sql, columns = _upsert_sql(connection.vendor)
+    values = [field.get_db_prep_save(getattr(event, field.attname), connection) for field in columns]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        event_id, deliveries, processed_at, outcome = cursor.fetchone()
+    return StoredEvent(event_id, deliveries == 1, processed_at is not None, outcome)
+
+
+def _record(event_id: int, outcome: str) -> bool:
+    """Mark the event processed with ``outcome`` unless it is already; whether it was marked here."""
+    with connection.cursor() as cursor:
+        cursor.execute(_record_sql(connection.vendor), [timezone.now(), outcome, event_id])
+        return cursor.rowcount == 1
+
+
+@functools.cache
+def _record_sql(vendor: str) -> str:
+    quote = connection.ops.quote_name
+    return (
+        f"UPDATE {quote(GatewayEvent._meta.db_table)} SET {quote('processed_at')} = %s, {quote('outcome')} = %s "
+        f"WHERE {quote('id')} = %s AND {quote('processed_at')} IS NULL"
+    )
+
+
+@functools.cache
+def _intent_exists_sql(vendor: str) -> str:
+    quote = connection.ops.quote_name
+    return (
+        f"SELECT 1 FROM {quote(PaymentIntent._meta.db_table)} WHERE {quote('order_id')} = %s "
+        f"AND {quote('gateway')} = %s"
+    )
+
+
+def _intent_exists(gateway: str, order_id: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(_intent_exists_sql(connection.vendor), [order_id, gateway])
+        return cursor.fetchone() is not None
 
 
 def _finish(event_id: int, outcome: str) -> str:
-    GatewayEvent.objects.filter(pk=event_id, processed_at__isnull=True).update(
-        processed_at=timezone.now(), outcome=outcome
-    )
+    _record(event_id, outcome)
     return outcome
 
 
@@ -110,16 +185,14 @@ def intake_receive(*, gateway: str, raw_body: bytes, headers, too_large: bool = 
     """Store one notification and answer it (see the module docstring)."""
     if too_large:
         digest = hashlib.sha256(raw_body).hexdigest()
-        event, _created = _store(
-            gateway, f"unverified:too_large:{digest}", b"", headers, verification_error="body_too_large"
-        )
-        logger.warning("webhook refused: gateway=%s status=413 reason=body_too_large event=%s", gateway, event.pk)
-        return IntakeResult(413, "body_too_large", event.pk)
+        event = _store(gateway, f"unverified:too_large:{digest}", b"", headers, verification_error="body_too_large")
+        logger.warning("webhook refused: gateway=%s status=413 reason=body_too_large event=%s", gateway, event.id)
+        return IntakeResult(413, "body_too_large", event.id)
     try:
         verified = gateways.get(gateway).verify_notification(raw_body, headers)
     except gateways.NotificationRejected as exc:
         claimed = _peek_order_id(raw_body)
-        event, _created = _store(
+        event = _store(
             gateway,
             f"unverified:{hashlib.sha256(raw_body).hexdigest()}",
             raw_body,
@@ -134,11 +207,11 @@ def intake_receive(*, gateway: str, raw_body: bytes, headers, too_large: bool = 
             status,
             exc.code,
             claimed or "-",
-            event.pk,
+            event.id,
             f" ({exc.detail})" if exc.detail else "",
         )
-        return IntakeResult(status, exc.code, event.pk)
-    event, created = _store(
+        return IntakeResult(status, exc.code, event.id)
+    event = _store(
         gateway,
         verified.event_key,
         raw_body,
@@ -150,42 +223,69 @@ def intake_receive(*, gateway: str, raw_body: bytes, headers, too_large: bool = 
         gateway_status=verified.gateway_status[:40],
         gross_amount=verified.gross_amount[:30],
     )
-    if not PaymentIntent.objects.filter(order_id=verified.order_id, gateway=gateway).exists():
-        _finish(event.pk, "unknown_order")
+    if not _intent_exists(gateway, verified.order_id):
+        _finish(event.id, "unknown_order")
         logger.warning(
             "webhook refused: gateway=%s status=404 reason=unknown_order order_id=%s event=%s",
             gateway,
             verified.order_id,
-            event.pk,
+            event.id,
         )
-        return IntakeResult(404, "unknown_order", event.pk)
-    if event.processed_at is not None:
+        return IntakeResult(404, "unknown_order", event.id)
+    if event.processed:
         logger.info(
             "webhook replay: gateway=%s order_id=%s event=%s status=%s already processed (%s); nothing changes",
             gateway,
             verified.order_id,
-            event.pk,
+            event.id,
             verified.gateway_status,
             event.outcome,
         )
-        return IntakeResult(200, "duplicate", event.pk)
+        return IntakeResult(200, "duplicate", event.id)
     from lingkaran.funding import tasks
 
-    transaction.on_commit(partial(tasks.enqueue, tasks.process_gateway_event, event.pk))
-    return IntakeResult(200, "accepted" if created else "accepted_again", event.pk)
+    transaction.on_commit(functools.partial(tasks.enqueue, tasks.process_gateway_event, event.id))
+    return IntakeResult(200, "accepted" if event.created else "accepted_again", event.id)
+
+
+class _ProcessedMeanwhile(Exception):
+    """Another delivery of the same event was processed while this one waited for the intent's lock."""
+
+
+@functools.cache
+def _event_and_intent_sql(vendor: str) -> str:
+    """The event with its intent's id, state and gateway reference (found by order id and gateway), one query."""
+    quote = connection.ops.quote_name
+    return (
+        f"SELECT e.{quote('id')}, e.{quote('gateway')}, e.{quote('verified')}, e.{quote('processed_at')}, "
+        f"e.{quote('outcome')}, e.{quote('order_id')}, e.{quote('transaction_id')}, e.{quote('status')}, "
+        f"e.{quote('gateway_status')}, e.{quote('gross_amount')}, i.{quote('id')} AS intent_id, "
+        f"i.{quote('state')} AS intent_state, i.{quote('gateway_reference')} AS intent_reference "
+        f"FROM {quote(GatewayEvent._meta.db_table)} e LEFT JOIN {quote(PaymentIntent._meta.db_table)} i "
+        f"ON i.{quote('order_id')} = e.{quote('order_id')} AND i.{quote('gateway')} = e.{quote('gateway')} "
+        f"WHERE e.{quote('id')} = %s"
+    )
+
+
+@functools.cache
+def _lock_intent_sql(vendor: str) -> str:
+    """The intent, locked until the end of the transaction (``FOR NO KEY UPDATE``: its key never changes, so rows that
+    refer to it are not held up). SQLite has no row locks: its write transactions take the whole database."""
+    quote = connection.ops.quote_name
+    lock = " FOR NO KEY UPDATE" if connection.features.has_select_for_update else ""
+    return f"SELECT * FROM {quote(PaymentIntent._meta.db_table)} WHERE {quote('id')} = %s{lock}"
 
 
 def intake_process(event_id: int) -> str:
     """Process one verified notification (see the module docstring). Returns the outcome recorded on the event.
 
     Raises ``gateways.GatewayRetryable`` or ``StatusNotConfirmed`` when it should be tried again later."""
-    event = GatewayEvent.objects.filter(pk=event_id).first()
+    event = next(iter(GatewayEvent.objects.raw(_event_and_intent_sql(connection.vendor), [event_id])), None)
     if event is None or not event.verified:
         return "not_processable"
     if event.processed_at is not None:
         return event.outcome
-    intent = PaymentIntent.objects.filter(order_id=event.order_id, gateway=event.gateway).first()
-    if intent is None:
+    if event.intent_id is None:
         return _finish(event.pk, "unknown_order")
     if not event.status:
         logger.warning(
@@ -195,19 +295,19 @@ def intake_process(event_id: int) -> str:
             event.gateway_status,
         )
         return _finish(event.pk, "status_unknown")
-    if is_stale(intent.state, event.status):
+    if is_stale(event.intent_state, event.status):
         logger.warning(
             "notification ignored: order_id=%s event=%s says %s but the payment is already %s (out of order)",
             event.order_id,
             event.pk,
             event.status,
-            intent.state,
+            event.intent_state,
         )
         return _finish(event.pk, "ignored_stale")
 
     # Ask the gateway before any money moves (network call: outside every transaction and lock).
     try:
-        confirmed = gateways.get(event.gateway).get_status(intent.order_id, intent.gateway_reference)
+        confirmed = gateways.get(event.gateway).get_status(event.order_id, event.intent_reference)
     except gateways.GatewayTerminal as exc:
         logger.warning("notification not confirmed: order_id=%s event=%s status API: %s", event.order_id, event.pk, exc)
         return _finish(event.pk, "unconfirmed")
@@ -224,15 +324,17 @@ def intake_process(event_id: int) -> str:
             f"order {event.order_id}: notification says {event.status}, status API says {confirmed.state}"
         )
 
-    with transaction.atomic():
-        event = GatewayEvent.objects.select_for_update().get(pk=event_id)
-        if event.processed_at is not None:
-            return event.outcome
-        intent = PaymentIntent.objects.select_for_update(of=("self",)).select_related("donation").get(pk=intent.pk)
-        outcome = _apply(intent, confirmed, event)
-        event.processed_at = timezone.now()
-        event.outcome = outcome
-        event.save(update_fields=["processed_at", "outcome"])
+    # Every change to a payment happens under the lock on its intent, so the intent's lock also serialises deliveries
+    # of one event: the event is marked processed last, only if no other delivery did it meanwhile (then this
+    # transaction changes nothing: it is rolled back).
+    try:
+        with transaction.atomic():
+            intent = next(iter(PaymentIntent.objects.raw(_lock_intent_sql(connection.vendor), [event.intent_id])))
+            outcome = _apply(intent, confirmed, event)
+            if not _record(event.pk, outcome):
+                raise _ProcessedMeanwhile
+    except _ProcessedMeanwhile:
+        return GatewayEvent.objects.filter(pk=event.pk).values_list("outcome", flat=True).get()
     return outcome
 
 
@@ -243,6 +345,8 @@ def _apply(intent: PaymentIntent, confirmed: gateways.GatewayStatus, event: Gate
         return "no_change"
     if decision == Decision.IGNORE:
         if target in PAID and intent.state in FINAL_UNPAID:
+            if target != PaymentState.SETTLED and intent.returned_amount:
+                return "no_change"  # the refund of a payment returned from the review queue (services/review.py)
             settlement.hold_for_review(
                 intent, f"paid at the gateway ({confirmed.gateway_status}) after it was {intent.state} here"
             )
@@ -280,7 +384,7 @@ def _apply(intent: PaymentIntent, confirmed: gateways.GatewayStatus, event: Gate
         settlement.settle(
             intent,
             key=f"donation:{intent.gateway}:{transaction_id}:settled",
-            source_account=accounts.open_clearing(intent.gateway),
+            source_account=accounts.clearing(intent.gateway),
             transaction_id=transaction_id,
         )
         return "settled"

@@ -2,47 +2,71 @@
 
 The number is drawn from a counter row locked in the settlement's own transaction: if the settlement rolls back,
 so does the number, and two settlements in parallel queue on the row instead of taking the same number.
+
+Every settlement queues on that row until it commits, so taking a number is one statement (``UPDATE … SET
+last_number = last_number + 1 … RETURNING last_number``, which locks the row and reads the new number at once) and
+the row is taken after the ledger's rows, as late in the transaction as it can be.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from lingkaran.funding.domain.references import receipt_number
 from lingkaran.funding.models import Donation, Receipt, ReceiptCounter
 
 
-def _locked_counter(year: int) -> ReceiptCounter:
-    counter = ReceiptCounter.objects.select_for_update().filter(year=year).first()
-    if counter is not None:
-        return counter
-    try:
-        with transaction.atomic():
-            ReceiptCounter.objects.create(year=year)
-    except IntegrityError:
-        pass  # another transaction opened the year first
-    return ReceiptCounter.objects.select_for_update().get(year=year)
+def _next_sequence(year: int) -> int:
+    """The next number of ``year``, the counter row locked until the end of the transaction. The year's row is
+    created on its first receipt. (SQLite before 3.35 has no RETURNING: lock, then update.)"""
+    for _attempt in range(2):
+        if connection.features.can_return_columns_from_insert:
+            quote = connection.ops.quote_name
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {quote(ReceiptCounter._meta.db_table)} SET {quote('last_number')} = "
+                    f"{quote('last_number')} + 1 WHERE {quote('year')} = %s RETURNING {quote('last_number')}",
+                    [year],
+                )
+                row = cursor.fetchone()
+            if row is not None:
+                return row[0]
+        else:
+            counter = ReceiptCounter.objects.select_for_update().filter(year=year).first()
+            if counter is not None:
+                counter.last_number += 1
+                counter.save(update_fields=["last_number"])
+                return counter.last_number
+        try:
+            with transaction.atomic():
+                ReceiptCounter.objects.create(year=year)
+        except IntegrityError:
+            pass  # another transaction opened the year first
+    raise RuntimeError(f"no receipt counter for {year}")
 
 
-def receipt_issue(donation: Donation, *, issued_at: datetime | None = None) -> Receipt:
-    """Issue the donation's receipt (once). Must run inside the transaction that settles the donation."""
-    existing = Receipt.objects.filter(donation=donation).first()
-    if existing is not None:
-        return existing
+def receipt_issue(donation: Donation, *, issued_at: datetime | None = None, settling: bool = False) -> Receipt:
+    """Issue the donation's receipt (once). Must run inside the transaction that settles the donation.
+
+    ``settling``: the caller is moving the donation's payment to settled in this transaction, under the lock on its
+    intent. That happens once per payment (intents only move forward), and receipts are issued only then, so the
+    donation has none yet: the look-up is skipped (the unique donation column still refuses a second one)."""
+    if not settling:
+        existing = Receipt.objects.filter(donation=donation).first()
+        if existing is not None:
+            return existing
     issued_at = issued_at or timezone.now()
     year = timezone.localtime(issued_at).year
-    with transaction.atomic():
-        counter = _locked_counter(year)
-        counter.last_number += 1
-        counter.save(update_fields=["last_number"])
+    with transaction.atomic(savepoint=False):  # inside the settlement's transaction: no savepoint of its own
+        sequence = _next_sequence(year)
         return Receipt.objects.create(
             donation=donation,
-            number=receipt_number(year, counter.last_number),
+            number=receipt_number(year, sequence),
             year=year,
-            sequence=counter.last_number,
+            sequence=sequence,
             amount=donation.amount,
             issued_at=issued_at,
         )
