@@ -69,3 +69,31 @@ class CycleLedgerMismatch(Conflict):
 
     code = "cycle_ledger_mismatch"
     default_message = _("The contribution lines do not tie to their ledger reservation; nothing was posted.")
+
+
+# --- Reconciliation (docs/subsystems/protection-reconciliation.md) ---------------------------------------------------
+
+from lingkaran.core.errors import NotFound  # noqa: E402 - kept with the errors that use it (this file is append-only)
+
+
+class ReconciliationNotFound(NotFound):
+    """No such reconciliation exception for this month (it is computed; it may have gone since the page was shown).
+    ``details``: ``kind``, ``worker``, ``month``."""
+
+    code = "reconciliation_not_found"
+    default_message = _("There is no such exception for this month any more.")
+
+
+class ReconciliationResolved(Conflict):
+    """The exception is already marked resolved; it takes no further action. ``details``: ``kind``, ``worker``,
+    ``month``."""
+
+    code = "reconciliation_resolved"
+    default_message = _("This exception is already resolved.")
+
+
+class ReconciliationNoteRequired(InvalidInput):
+    """Marking an exception resolved needs a note saying why."""
+
+    code = "reconciliation_note_required"
+    default_message = _("Say in a note why this exception is resolved.")

@@ -446,3 +446,57 @@ class ContributionLine(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["cycle", "state"], name="protection_line_cycle_state")]
+
+
+# =====================================================================================================================
+# Reconciliation
+#
+# What we paid (confirmed ``ContributionLine`` rows) against what the agency reports (``MembershipStatus``,
+# ``LineOutcome``), per worker-month. The exceptions are computed, not stored (``protection/reconciliation.py``); what
+# staff decided about one is recorded here, append-only (docs/subsystems/protection-reconciliation.md).
+# =====================================================================================================================
+
+
+class ReconciliationAction(models.Model):
+    """One decision about one reconciliation exception (kind, worker, month). Rows are only ever added; the same
+    decision about the same exception is recorded once (a unique constraint), and a resolved exception takes none."""
+
+    class Kind(models.TextChoices):
+        PAID_INACTIVE = "paid_inactive", _("Paid, but not active at the agency")
+        ACTIVE_UNPAID = "active_unpaid", _("Active at the agency, but not paid by us")
+        REJECTED = "rejected", _("Rejected by the agency")
+
+    class Action(models.TextChoices):
+        RESUBMIT = "resubmit", _("Resubmit in the next cycle")
+        ESCALATE = "escalate", _("Escalate to the branch office")
+        RESOLVE = "resolve", _("Mark resolved")
+
+    kind = models.CharField(_("kind"), max_length=15, choices=Kind.choices)
+    worker = models.ForeignKey("registry.Worker", on_delete=models.PROTECT, related_name="+")
+    month = models.DateField(_("contribution month"))
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    line = models.ForeignKey(ContributionLine, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("recorded"), default=timezone.now)
+
+    class Meta:
+        ordering = ["month", "worker_id", "kind", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "worker", "month", "action"],
+                name="protection_reconciliation_action_once",
+                violation_error_code="reconciliation_action_recorded",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["paid_inactive", "active_unpaid", "rejected"]),
+                name="protection_reconciliation_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(action__in=["resubmit", "escalate", "resolve"]),
+                name="protection_reconciliation_action_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["month", "kind"], name="protection_recon_month")]

@@ -44,6 +44,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("web:money_home", _("Money"), capability=Capability.VIEW_MONEY),
     NavItem("web:campaign_manage_list", _("Campaigns"), roles=CAMPAIGN_READERS),
     NavItem("web:agency_home", _("Agency"), capability=Capability.VIEW_MONEY),
+    NavItem("web:cycle_list", _("Cycles"), capability=Capability.VIEW_MONEY),
     NavItem("web:tariffs", _("Tariffs"), capability=Capability.VIEW_TARIFFS),
     NavItem(
         "web:sponsorship_list",

@@ -1,6 +1,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+import lingkaran.web.views_coverage as views_coverage
+import lingkaran.web.views_cycles as views_cycles
 import lingkaran.web.views_sponsorships as views_sponsorships
 from lingkaran.web import views, views_agency, views_funding, views_imports, views_protection, views_registry
 
@@ -44,3 +46,9 @@ urlpatterns += views_agency.urlpatterns
 
 # Sponsorships: the list, the directed form, criteria runs (preview, commit, explanations).
 urlpatterns += views_sponsorships.urlpatterns
+
+# Coverage: the public self-service status check (/cek-status/).
+urlpatterns += views_coverage.urlpatterns
+
+# The monthly contribution cycle in the back office (runs, progress, lines) and reconciliation with the agency.
+urlpatterns += views_cycles.urlpatterns

@@ -434,3 +434,56 @@ def allocation_run_create(request, payload: AllocationRunIn):
 @router.get("/allocation-runs/{run_id}", response=AllocationRunOut, summary="One allocation run with its picks")
 def allocation_run_detail(request, run_id: int):
     return _run(sponsorship_reads.run_for(request.user, run_id))
+
+
+# --- Coverage: the public self-service status check (docs/subsystems/protection-coverage.md) -------------------------
+
+
+class CoverageCheckIn(Schema):
+    nik: str = Field(min_length=16, max_length=32, description="The worker's 16-digit NIK (spaces and dots allowed).")
+    birth_date: date = Field(description="The birth date on the KTP, YYYY-MM-DD.")
+
+
+class CoverageCheckOut(Schema):
+    status: Literal["active", "reactivated", "grace", "ended", "inactive", "not_started", "no_match"] = Field(
+        description="`no_match` for an unknown NIK and for a wrong birth date alike."
+    )
+    headline: str
+    next_step: str
+    protected_through: str | None = Field(None, description="YYYY-MM: the last protected month.")
+    pay_before: date | None = Field(None, description="In grace: pay the arrears before this date.")
+
+
+@router.post(
+    "/coverage/check",
+    auth=None,
+    response={200: CoverageCheckOut},
+    summary="Self-service protection check by NIK and birth date (public, rate-limited)",
+    description=(
+        "Answers protection dates and the next step only: never a name, contact, funder or amount. The same answer "
+        "for an unknown NIK and a wrong birth date. At most 5 tries per 10 minutes per client address and per NIK; "
+        "beyond that `429` with code `rate_limited`. Each check is audited without the NIK."
+    ),
+)
+def coverage_check(request, payload: CoverageCheckIn):
+    import time
+
+    from lingkaran.api.errors import problem
+    from lingkaran.protection import coverage as coverage_reads
+    from lingkaran.registry.domain.nik import normalise_nik
+
+    digits = normalise_nik(payload.nik)
+    if not (digits.isdigit() and len(digits) == 16):
+        raise InvalidInput(details={"fields": {"nik": [_("Enter the 16 digits of the NIK.")]}})
+    answer = coverage_reads.self_service_check(digits, payload.birth_date, today=timezone.localdate(), now=time.time())
+    if answer.status == "limited":
+        response = problem(request, status=429, code="rate_limited", title=answer.headline)
+        response["Retry-After"] = str(coverage_reads.CHECK_WINDOW_SECONDS)
+        return response
+    return CoverageCheckOut(
+        status=answer.status,
+        headline=answer.headline,
+        next_step=answer.next_step,
+        protected_through=_month(answer.protected_through),
+        pay_before=answer.pay_before,
+    )
