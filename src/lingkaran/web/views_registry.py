@@ -34,6 +34,7 @@ from lingkaran.registry.domain.nik import normalise_nik
 from lingkaran.registry.models import DuplicateCandidate, Heir, Merge, NominationSource, Region, Sex, Worker
 from lingkaran.web import forms
 from lingkaran.web import forms_registry as rforms
+from lingkaran.web.views_coverage import protection_context
 
 WORKER_PAGE_SIZE = 50
 QUEUE_PAGE_SIZE = 25
@@ -329,6 +330,7 @@ ACTION_LABELS = {
     "worker.reveal_personal_data": gettext_lazy("Full personal data viewed"),
     "worker.consent_withdrawn": gettext_lazy("Consent withdrawn"),
     "worker.merged": gettext_lazy("Another record merged into this one"),
+    "worker.merged_into": gettext_lazy("Merged into another record"),
     "worker.duplicate_dismissed": gettext_lazy("Possible duplicate dismissed"),
 }
 
@@ -407,6 +409,7 @@ def _detail_page(request, worker: Worker, *, revealed: dict | None = None, revea
         "reveal_form": reveal_form or rforms.RevealForm(),
         "can_reveal": can(user, Capability.REVEAL_PERSONAL_DATA),
         "can_withdraw": can(user, Capability.REGISTER_WORKERS),
+        **protection_context(worker),
         "can_verify": can(user, Capability.VERIFY_WORKERS),
         "can_decide": can(user, Capability.VERIFY_WORKERS)
         and worker.status == "nominated"
