@@ -13,7 +13,6 @@ from playwright.sync_api import expect
 from lingkaran.demo import DEMO_PASSWORD
 from lingkaran.ledger.selectors import balance_of
 from lingkaran.protection.models import ProgrammeRate, SponsoredMonth
-from tests.browser.conftest import artifacts_dir, browser, phone  # noqa: F401 - fixtures
 from tests.browser.test_registration_mobile import no_sideways_scroll, occupations  # noqa: F401 - fixture
 from tests.factories import FunderFactory
 from tests.web.test_sponsorship_pages import MONTH, fund, staff, verified  # noqa: F401 - fixtures

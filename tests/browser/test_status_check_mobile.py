@@ -8,6 +8,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from lingkaran.protection.agency.domain.months import first_of_month
+from tests.browser.test_registration_mobile import occupations  # noqa: F401 - fixture
 from tests.conftest import NIK_MAN
 from tests.factories import FunderFactory, UserFactory
 from tests.protection.test_coverage import months_from, pay
@@ -20,7 +21,7 @@ def no_sideways_scroll(page) -> bool:
 
 
 @pytest.fixture
-def worker(region_tree, register_worker):
+def worker(occupations, region_tree, register_worker):  # noqa: F811
     from django.core.cache import cache
 
     cache.clear()

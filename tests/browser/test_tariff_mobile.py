@@ -11,7 +11,6 @@ from playwright.sync_api import expect
 
 from lingkaran.demo import DEMO_PASSWORD
 from lingkaran.protection.models import ProgrammeRate
-from tests.browser.conftest import artifacts_dir, browser, phone  # noqa: F401 - fixtures
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -24,7 +23,7 @@ def seeded(transactional_db):
         importlib.import_module("lingkaran.protection.migrations.0001_tariffs").seed(apps, None)
 
 
-def test_the_tariffs_page_and_calculator_on_a_phone(live_server, phone, artifacts_dir, seeded):  # noqa: F811
+def test_the_tariffs_page_and_calculator_on_a_phone(live_server, phone, artifacts_dir, seeded):
     UserFactory(role="finance", username="dewi")
     page = phone
     page.goto(f"{live_server.url}/login/")
