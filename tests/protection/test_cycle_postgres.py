@@ -22,6 +22,18 @@ world = base.world
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
+@pytest.fixture(autouse=True)
+def _seeds(transactional_db):
+    """A transactional test that ran before may have flushed what migrations seed (occupations, tariffs): seed them
+    again with the migrations' own idempotent functions."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("lingkaran.registry.migrations.0002_occupations_and_append_only").seed(apps, None)
+    importlib.import_module("lingkaran.protection.migrations.0001_tariffs").seed(apps, None)
+
+
 def test_a_second_run_of_the_month_is_refused_or_waits(world):
     holding, release = threading.Event(), threading.Event()
     errors: list[BaseException] = []
