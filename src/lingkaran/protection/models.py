@@ -298,9 +298,7 @@ class Sponsorship(models.Model):
                 name="protection_sponsorship_months_range",
                 violation_error_code="months_range",
             ),
-            models.CheckConstraint(
-                condition=models.Q(total__gt=0), name="protection_sponsorship_total_positive"
-            ),
+            models.CheckConstraint(condition=models.Q(total__gt=0), name="protection_sponsorship_total_positive"),
         ]
         indexes = [models.Index(fields=["funder", "state"], name="protection_sponsorship_funder")]
 
