@@ -178,6 +178,37 @@ def test_merge_keeps_both_records_and_records_the_conflicts(people):
 
 
 @pytest.mark.django_db
+def test_a_merge_is_in_the_history_of_both_records(people, client, login, bearer):
+    """The survivor's history says another record was merged into it; the merged record's own history says it was
+    merged, and into which record — on its page and through the API."""
+    first, second, candidate = _pair(people)
+    duplicate_review(actor=people["verifier"], candidate_id=candidate.pk, same_person=True, survivor_id=first.pk)
+    merged_into = AuditEvent.objects.get(action="worker.merged_into")
+    assert (merged_into.actor, merged_into.object_type, merged_into.object_id) == (
+        people["verifier"],
+        "registry.worker",
+        str(second.pk),
+    )
+    assert merged_into.details == {"survivor": first.pk, "conflicts": ["full_name", "occupation", "phone"]}
+
+    login(people["verifier"])
+    page = client.get(f"/workers/{second.pk}/")
+    assert page.status_code == 200
+    history = page.context["history"]
+    assert [event.action for event, _label in history] == ["worker.merged_into", "worker.register"]
+    assert str(history[0][1]) not in {"", "worker.merged_into"}  # shown with a label of its own
+    survivor_page = client.get(f"/workers/{first.pk}/")
+    assert survivor_page.context["history"][0][0].action == "worker.merged"
+
+    api = bearer(people["verifier"], created_by=people["operator"])[0]
+    body = api.get(f"/api/v1/workers/{second.pk}/history").json()
+    assert [(e["action"], e["details"].get("survivor")) for e in body["items"]] == [
+        ("worker.merged_into", first.pk),
+        ("worker.register", None),
+    ]
+
+
+@pytest.mark.django_db
 def test_a_candidate_cannot_be_reviewed_twice(people):
     first, second, candidate = _pair(people)
     duplicate_review(actor=people["verifier"], candidate_id=candidate.pk, same_person=True, survivor_id=first.pk)

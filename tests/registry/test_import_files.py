@@ -6,10 +6,12 @@ from __future__ import annotations
 import io
 import zipfile
 from datetime import datetime
+from types import SimpleNamespace
 
 import pytest
 from django.core.files.storage import default_storage
 
+from lingkaran.config.env import ConfigError
 from lingkaran.core.errors import Forbidden, InvalidInput
 from lingkaran.core.models import AuditEvent
 from lingkaran.registry import importing, messages
@@ -276,3 +278,26 @@ def test_upload_is_audited(importer):
     event = AuditEvent.objects.get(action="registry.import_create", object_id=str(refused.pk))
     assert (event.details["state"], event.details["refused"]) == ("refused", "file_not_spreadsheet")
     assert ImportProblem.objects.filter(batch=refused).count() == 1
+
+
+def test_import_settings_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("LINGKARAN_IMPORT_PROCESSES", "3")
+    monkeypatch.setattr(importing.multiprocessing, "current_process", lambda: SimpleNamespace(daemon=False))
+    assert importing.default_processes() == 3
+    monkeypatch.setenv("LINGKARAN_IMPORT_MAX_BYTES", "1048576")
+    assert importing._positive_setting("LINGKARAN_IMPORT_MAX_BYTES", 99) == 1048576
+    monkeypatch.delenv("LINGKARAN_IMPORT_PROCESSES")
+    assert importing.default_processes() == 1
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "zwei"])
+def test_a_bad_import_setting_names_the_variable(monkeypatch, value):
+    monkeypatch.setenv("LINGKARAN_IMPORT_PROCESSES", value)
+    with pytest.raises(ConfigError, match="LINGKARAN_IMPORT_PROCESSES"):
+        importing.default_processes()
+
+
+def test_a_daemon_process_prepares_in_process(monkeypatch):
+    monkeypatch.setenv("LINGKARAN_IMPORT_PROCESSES", "4")
+    monkeypatch.setattr(importing.multiprocessing, "current_process", lambda: SimpleNamespace(daemon=True))
+    assert importing.default_processes() == 1

@@ -12,7 +12,10 @@ The life of an import (an ``ImportBatch``):
 3. ``import_run`` validates, drops NIKs that already exist (``existing_count``) or appear earlier in the file
    (``duplicate_in_file_count``), encrypts and inserts through ``core.db.copy_rows`` (``COPY`` on PostgreSQL), in
    chunks of ``CHUNK_ROWS``. Each chunk commits its workers, its problem rows and the progress counters together, so a
-   run that stops resumes where it stopped and a second run of a finished batch does nothing.
+   run that stops resumes where it stopped and a second run of a finished batch does nothing. The database side of
+   the run (existence checks, ``COPY``, commits) runs in a thread of its own (``import_writer.DatabaseThread``) while
+   this thread reads, validates and encrypts the next chunk; chunk commits do not wait for the disk
+   (``_relaxed_commit``), the run's last commit does.
 
    * ``accept_valid``: valid rows go in, the others are reported row by row (``ImportProblem``, Indonesian and
      English).
@@ -45,11 +48,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from lingkaran.config import env
 from lingkaran.core.access import assigned_region_codes, can, require
 from lingkaran.core.audit import audit_record
 from lingkaran.core.db import COPY_ESCAPES, copy_lines, copy_rows, is_postgresql, values_in
@@ -59,6 +63,7 @@ from lingkaran.registry import messages
 from lingkaran.registry.domain import import_rows as rules
 from lingkaran.registry.domain.nik import mask_nik
 from lingkaran.registry.domain.people import PhoneError, mask_phone, normalise_phone
+from lingkaran.registry.import_writer import DatabaseThread
 from lingkaran.registry.models import (
     ImportBatch,
     ImportProblem,
@@ -74,8 +79,20 @@ from lingkaran.registry.services import PURPOSE_ADDRESS, PURPOSE_PHONE, duplicat
 logger = logging.getLogger("lingkaran.registry.import")
 
 IMPORT_DIR = "imports"
-CHUNK_ROWS = 5000
-MAX_BYTES = getattr(settings, "LINGKARAN_IMPORT_MAX_BYTES", 512 * 1024 * 1024)
+CHUNK_ROWS = 20_000  # rows per chunk (and per commit in accept-valid mode); measured in bench/import_workers.py
+
+
+def _positive_setting(name: str, default: int) -> int:
+    """A whole-number import setting: Django's settings when they define it, else the environment (``env.py``)."""
+    value = getattr(settings, name, None)
+    if value is None:
+        value = env.get_int(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise env.ConfigError(f"{name}={value!r} must be a whole number of at least 1")
+    return value
+
+
+MAX_BYTES = _positive_setting("LINGKARAN_IMPORT_MAX_BYTES", 512 * 1024 * 1024)
 MAX_XLSX_UNPACKED = 2 * 1024 * 1024 * 1024  # a workbook that unpacks to more is a zip bomb, not a list of workers
 SOURCES = (NominationSource.PEMDA_LIST, NominationSource.ZAKAT_LIST, NominationSource.FUNDER, NominationSource.IMPORT)
 PREVIEW_ROWS = 20
@@ -281,9 +298,12 @@ def is_blank(cells: Sequence) -> bool:
 def data_rows(rows: Iterator[list], header_row: int) -> Iterator[tuple[int, list]]:
     """``(spreadsheet row number, cells)`` for the non-blank rows after the header (the header is row ``header_row``)."""
     for number, cells in enumerate(rows, start=1):
-        if number <= header_row or is_blank(cells):
+        if number <= header_row:
             continue
-        yield number, cells
+        # Most rows start with a filled text cell (the NIK): they are not blank, and is_blank is not needed.
+        first = cells[0] if cells else None
+        if (first.__class__ is str and first and not first.isspace()) or not is_blank(cells):
+            yield number, cells
 
 
 @dataclass
@@ -572,10 +592,10 @@ def _prepared_chunks(
 def default_processes() -> int:
     """Worker processes for the hot path: ``LINGKARAN_IMPORT_PROCESSES`` (default 1, in process). A Celery prefork
     worker is a daemon process, which may not fork children, so it always prepares in process."""
-    wanted = int(getattr(settings, "LINGKARAN_IMPORT_PROCESSES", 1))
+    wanted = _positive_setting("LINGKARAN_IMPORT_PROCESSES", 1)
     if multiprocessing.current_process().daemon or "fork" not in multiprocessing.get_all_start_methods():
         return 1
-    return max(1, wanted)
+    return wanted
 
 
 # --- Reads ----------------------------------------------------------------------------------------------------------
@@ -1020,7 +1040,32 @@ def _classify(prepared: list[tuple], seen: dict[str, int], nik_label: str) -> _C
 
 
 def _existing(indexes: list[str]) -> set[str]:
-    return values_in(Worker._meta.db_table, "nik_index", indexes) if indexes else set()
+    """Which of these NIK blind indexes are registered already: one query through the unique index."""
+    if not indexes:
+        return set()
+    if not is_postgresql():
+        return values_in(Worker._meta.db_table, "nik_index", indexes)
+    # One text parameter split by the database (hex digests hold no comma): psycopg adapts one string in
+    # microseconds, a list of 20,000 strings in tens of milliseconds. As a set (IN (SELECT unnest …)) it is probed
+    # through the unique index one value at a time; "= ANY(array)" with that many values was planned as a parallel
+    # scan of the whole table (0.2 s per chunk on 1,000,000 workers, and growing with the table).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT nik_index FROM {Worker._meta.db_table} "
+            "WHERE nik_index IN (SELECT unnest(string_to_array(%s, ',')))",
+            [",".join(indexes)],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _relaxed_commit() -> None:
+    """On PostgreSQL, let this transaction's commit return before its WAL is on disk (``SET LOCAL
+    synchronous_commit = off``). Used for the chunks of a run only: a crash can then lose the last chunks committed,
+    each whole with its counters (never half a chunk), and the resumed run writes them again. The run's last
+    transaction (``_finish``) commits synchronously, and that flushes every earlier commit too."""
+    if is_postgresql():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
 
 
 class _Superseded(Exception):
@@ -1049,6 +1094,8 @@ class _Run:
     chunk_rows: int
     progress: Callable[[int, int], None] | None
     render: _Renderer = field(default_factory=_Renderer)
+    # Ask which NIKs are registered before inserting a chunk; until then the unique index is asked instead.
+    ask_first: bool = False
 
     def prepared(self, rows, *, encrypt: bool):
         chunks = _chunks(rows, self.chunk_rows)
@@ -1070,6 +1117,24 @@ class _Run:
 
     def existing_info(self, classified: _Classified, existing: set[str]) -> list[tuple]:
         return [(n, self.nik_label, "nik_exists", {}, False) for n, _nik, _p, i, _v in classified.new if i in existing]
+
+    def insert_new(self, classified: _Classified) -> set[str]:
+        """Insert the chunk's workers whose NIK is not registered yet; return the blind indexes that were.
+
+        Most imports bring new people, and asking first costs the database an index probe per row. So as long as
+        this run has met no registered NIK, the chunk goes in without asking, inside a savepoint: a registered NIK
+        makes the unique index refuse the whole ``COPY``, the savepoint is rolled back, and from then on every chunk
+        asks first (one wasted attempt per run at most)."""
+        if not self.ask_first:
+            try:
+                with transaction.atomic():
+                    self.write_workers([item[4] for item in classified.new])
+                return set()
+            except IntegrityError:
+                self.ask_first = True
+        existing = _existing([item[3] for item in classified.new])
+        self.write_workers([item[4] for item in classified.new if item[3] not in existing])
+        return existing
 
 
 def import_run(
@@ -1186,12 +1251,22 @@ def _finish_failed(run: _Run) -> None:
 
 
 def _run_accept_valid(run: _Run) -> None:
-    """Chunk by chunk; each chunk commits its workers, its problem rows and the counters together."""
+    """Chunk by chunk; each chunk commits its workers, its problem rows and the counters together. The database side
+    runs in a ``DatabaseThread`` while this thread reads and prepares the next chunks."""
     batch = run.batch
     nik_column = run.preparer.validator.columns.get("nik")
     with transaction.atomic():
         done = _lock_run(batch.pk, run.token).processed_rows
     seen: dict[str, int] = {}
+
+    def write(chunks: Iterator[tuple[_Classified, int]]) -> None:
+        written = done
+        for classified, rows in chunks:
+            _write_chunk(run, classified, rows=rows)
+            written += rows
+            if run.progress:
+                run.progress(written, batch.total_rows)
+
     with _stored_rows(batch) as rows:
         # Resuming: the rows already committed only rebuild the first row of each NIK.
         for _skipped in range(done):
@@ -1199,12 +1274,9 @@ def _run_accept_valid(run: _Run) -> None:
             nik = rules.nik_of(cells, nik_column)
             if nik and nik not in seen:
                 seen[nik] = number
-        for raw, prepared in run.prepared(rows, encrypt=True):
-            classified = _classify(prepared, seen, run.nik_label)
-            _write_chunk(run, classified, rows=len(raw))
-            done += len(raw)
-            if run.progress:
-                run.progress(done, batch.total_rows)
+        with DatabaseThread(write) as writer:
+            for raw, prepared in run.prepared(rows, encrypt=True):
+                writer.put((_classify(prepared, seen, run.nik_label), len(raw)))
     with transaction.atomic():
         _finish(run, ImportBatch.State.DONE)
 
@@ -1214,14 +1286,13 @@ def _write_chunk(run: _Run, classified: _Classified, *, rows: int) -> None:
     for attempt in range(3):
         try:
             with transaction.atomic():
+                _relaxed_commit()
                 _lock_run(run.batch.pk, run.token)
-                existing = _existing([item[3] for item in classified.new])
-                created = [item[4] for item in classified.new if item[3] not in existing]
-                run.write_workers(created)
+                existing = run.insert_new(classified)
                 run.write_problems(classified.problems + run.existing_info(classified, existing))
                 ImportBatch.objects.filter(pk=run.batch.pk).update(
                     processed_rows=F("processed_rows") + rows,
-                    created_count=F("created_count") + len(created),
+                    created_count=F("created_count") + len(classified.new) - len(existing),
                     existing_count=F("existing_count") + len(existing),
                     invalid_count=F("invalid_count") + tally.invalid,
                     duplicate_in_file_count=F("duplicate_in_file_count") + tally.duplicate,
@@ -1231,11 +1302,13 @@ def _write_chunk(run: _Run, classified: _Classified, *, rows: int) -> None:
             # A NIK inserted by another import between our check and the COPY: check again.
             if attempt == 2:
                 raise
+            run.ask_first = True
             logger.info("import %s: a NIK appeared concurrently; retrying the chunk", run.batch.pk)
 
 
 def _run_all_or_nothing(run: _Run) -> None:
-    """Pass 1 checks every row and writes only the report; pass 2 inserts everything in one transaction."""
+    """Pass 1 checks every row and writes only the report; pass 2 inserts everything in one transaction. In both,
+    the database side runs in a ``DatabaseThread`` while this thread reads and prepares the next chunks."""
     batch = run.batch
     with transaction.atomic():
         _lock_run(batch.pk, run.token)
@@ -1244,59 +1317,73 @@ def _run_all_or_nothing(run: _Run) -> None:
         ImportBatch.objects.filter(pk=batch.pk).update(
             processed_rows=0, created_count=0, existing_count=0, invalid_count=0, duplicate_in_file_count=0
         )
-    seen: dict[str, int] = {}
-    total = _Tally()
-    done = 0
-    with _stored_rows(batch) as rows:
-        for raw, prepared in run.prepared(rows, encrypt=False):
-            classified = _classify(prepared, seen, run.nik_label)
+
+    def check(chunks: Iterator[tuple[_Classified, int]]) -> int:
+        """Pass 1, database side: report rows, progress; returns how many NIKs exist already."""
+        done = existing_total = 0
+        for classified, rows in chunks:
             existing = _existing([item[3] for item in classified.new])
-            total.invalid += classified.tally.invalid
-            total.duplicate += classified.tally.duplicate
-            total.existing += len(existing)
-            total.created += len(classified.new) - len(existing)
-            done += len(raw)
+            existing_total += len(existing)
+            done += rows
             with transaction.atomic():
+                _relaxed_commit()
                 _lock_run(batch.pk, run.token)
                 run.write_problems(classified.problems + run.existing_info(classified, existing))
                 ImportBatch.objects.filter(pk=batch.pk).update(processed_rows=done)
             if run.progress:
                 run.progress(done, batch.total_rows)
+        return existing_total
+
+    seen: dict[str, int] = {}
+    total = _Tally()
+    with _stored_rows(batch) as rows, DatabaseThread(check) as checker:
+        for raw, prepared in run.prepared(rows, encrypt=False):
+            classified = _classify(prepared, seen, run.nik_label)
+            total.invalid += classified.tally.invalid
+            total.duplicate += classified.tally.duplicate
+            checker.put((classified, len(raw)))
     if total.invalid or total.duplicate:
         with transaction.atomic():
             ImportBatch.objects.filter(pk=batch.pk).update(
-                invalid_count=total.invalid, duplicate_in_file_count=total.duplicate, existing_count=total.existing
+                invalid_count=total.invalid, duplicate_in_file_count=total.duplicate, existing_count=checker.result
             )
             _finish(run, ImportBatch.State.REFUSED, "import_refused_errors", {"count": total.invalid + total.duplicate})
         return
+
+    def insert(chunks: Iterator[_Classified]) -> None:
+        """Pass 2, database side: every worker in one transaction, held to the end with the batch row locked (a
+        second run waits, then finds the batch done)."""
+        with transaction.atomic():
+            _lock_run(batch.pk, run.token)
+            created = existing_total = 0
+            info: list[tuple] = []
+            for classified in chunks:
+                existing = run.insert_new(classified)
+                created += len(classified.new) - len(existing)
+                existing_total += len(existing)
+                info += run.existing_info(classified, existing)
+            batch.problems.filter(code="nik_exists").delete()
+            run.write_problems(info)
+            ImportBatch.objects.filter(pk=batch.pk).update(
+                created_count=created, existing_count=existing_total, invalid_count=0, duplicate_in_file_count=0
+            )
+            _finish(run, ImportBatch.State.DONE)
+
+    run.ask_first = checker.result > 0  # pass 1 found registered NIKs: ask before each chunk
     for attempt in range(3):
         try:
-            with transaction.atomic():
-                # The row lock is held to the commit: a second run waits, then finds the batch done.
-                _lock_run(batch.pk, run.token)
-                created = existing_total = 0
-                seen = {}
-                info: list[tuple] = []
-                with _stored_rows(batch) as rows:
-                    for _raw, prepared in run.prepared(rows, encrypt=True):
-                        classified = _classify(prepared, seen, run.nik_label)
-                        if classified.tally.invalid or classified.tally.duplicate:
-                            raise _ReferenceChanged()
-                        existing = _existing([item[3] for item in classified.new])
-                        run.write_workers([item[4] for item in classified.new if item[3] not in existing])
-                        created += len(classified.new) - len(existing)
-                        existing_total += len(existing)
-                        info += run.existing_info(classified, existing)
-                batch.problems.filter(code="nik_exists").delete()
-                run.write_problems(info)
-                ImportBatch.objects.filter(pk=batch.pk).update(
-                    created_count=created, existing_count=existing_total, invalid_count=0, duplicate_in_file_count=0
-                )
-                _finish(run, ImportBatch.State.DONE)
+            seen = {}
+            with _stored_rows(batch) as rows, DatabaseThread(insert) as inserter:
+                for _raw, prepared in run.prepared(rows, encrypt=True):
+                    classified = _classify(prepared, seen, run.nik_label)
+                    if classified.tally.invalid or classified.tally.duplicate:
+                        raise _ReferenceChanged()
+                    inserter.put(classified)
             return
         except IntegrityError:
             if attempt == 2:
                 raise
+            run.ask_first = True
             logger.info("import %s: a NIK appeared concurrently; retrying the insert", batch.pk)
         except _ReferenceChanged:
             _finish_refused(run, "import_refused_errors", {"count": 1})

@@ -98,27 +98,57 @@ class Sex(models.TextChoices):
 
 
 class Worker(models.Model):
+    """A worker in the registry.
+
+    The table holds every worker of the programme (millions), and the bulk import writes into it, so each index is
+    here because a query or a foreign-key check needs it (see "Indexes" in ``docs/subsystems/registry-import.md``):
+
+    * ``nik_index`` unique: lookup by NIK, and what makes a NIK exist once;
+    * ``phone_index`` (rows with a phone only): duplicate detection by phone;
+    * ``(region_code, status)``: the region scope of field agents and the region filter (``= code`` or
+      ``LIKE 'code.%'``), with the status filter inside the index;
+    * ``region_code`` of verified workers only: the verified workers that sponsorship allocates and counts per
+      region (an import adds none: its workers are nominated);
+    * ``birth_date``: the birth-date block of duplicate detection;
+    * ``(created_at, id)``: the default order of every list;
+    * ``import_batch``: the workers of one import (duplicate detection after a run);
+    * ``region``: deleting a retired region checks that no worker points to it;
+    * ``merged_into`` and ``kpj_number`` (rows that have one only): the merged records of a survivor, a worker
+      deleted while another points to it, and lookups by KPJ number.
+
+    Text keys that are only compared for equality or by prefix use ``varchar_pattern_ops`` on PostgreSQL: byte-wise
+    comparison (cheaper than the locale's) and ``LIKE 'x%'`` from the same index, so no ``_like`` twin is needed.
+    ``occupation`` and ``nominated_by`` have no index: no query filters on them selectively, and occupations and users
+    are never deleted while workers point to them (Django's PROTECT would refuse it anyway).
+    """
+
     # Identity. The NIK is never stored in clear: ciphertext, blind index (unique) and masked form.
     nik_encrypted = models.TextField()
-    nik_index = models.CharField(max_length=64, unique=True)
+    nik_index = models.CharField(max_length=64)
     nik_masked = models.CharField(max_length=16)
     full_name = models.CharField(_("full name"), max_length=150)
-    name_key = models.CharField(max_length=150, db_index=True, help_text="Normalised name for duplicate detection.")
+    name_key = models.CharField(max_length=150, help_text="Normalised name for duplicate detection.")
     birth_date = models.DateField(_("birth date"))
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
     # Contact and address.
     phone_encrypted = models.TextField(blank=True)
-    phone_index = models.CharField(max_length=64, blank=True, db_index=True)
+    phone_index = models.CharField(max_length=64, blank=True)
     phone_masked = models.CharField(max_length=16, blank=True)
     address_encrypted = models.TextField(blank=True)
     region = models.ForeignKey(
-        Region, on_delete=models.PROTECT, null=True, blank=True, related_name="workers", verbose_name=_("desa")
+        Region,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="workers",
+        verbose_name=_("desa"),
+        db_index=False,
     )
     region_code = models.CharField(
-        max_length=13, db_index=True, help_text="Most precise known region: the desa, else the NIK's kecamatan."
+        max_length=13, help_text="Most precise known region: the desa, else the NIK's kecamatan."
     )
     # Work and welfare.
-    occupation = models.ForeignKey(Occupation, on_delete=models.PROTECT, related_name="workers")
+    occupation = models.ForeignKey(Occupation, on_delete=models.PROTECT, related_name="workers", db_index=False)
     declared_income = models.PositiveIntegerField(_("declared monthly income (Rp)"))
     dtsen_decile = models.PositiveSmallIntegerField(_("DTSEN welfare decile"), null=True, blank=True)
     dtsen_as_of = models.DateField(_("decile as of"), null=True, blank=True)
@@ -128,25 +158,60 @@ class Worker(models.Model):
     on_extreme_poverty_list = models.BooleanField(_("on the extreme-poverty list (P3KE)"), default=False)
     zakat_eligible = models.BooleanField(_("zakat eligible (mustahik)"), default=False)
     # Agency and workflow.
-    kpj_number = models.CharField(_("KPJ number"), max_length=11, blank=True, db_index=True)
+    kpj_number = models.CharField(_("KPJ number"), max_length=11, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=WorkerStatus.choices, default=WorkerStatus.NOMINATED)
     rejection_reason = models.CharField(max_length=300, blank=True)
     source = models.CharField(_("nominated through"), max_length=20, choices=NominationSource.choices)
-    nominated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    import_batch = models.ForeignKey(
-        "ImportBatch", on_delete=models.PROTECT, null=True, blank=True, related_name="workers"
+    nominated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
     )
-    merged_into = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged")
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    import_batch = models.ForeignKey(
+        "ImportBatch", on_delete=models.PROTECT, null=True, blank=True, related_name="workers", db_index=False
+    )
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged", db_index=False
+    )
+    created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["status", "region_code"], name="registry_worker_status_region"),
-            models.Index(fields=["name_key", "birth_date"], name="registry_worker_name_birth"),
+            models.Index(
+                fields=["phone_index"],
+                name="registry_worker_phone",
+                condition=~models.Q(phone_index=""),
+                opclasses=["varchar_pattern_ops"],
+            ),
+            models.Index(
+                fields=["region_code", "status"],
+                name="registry_worker_region_status",
+                opclasses=["varchar_pattern_ops", "varchar_pattern_ops"],
+            ),
+            models.Index(
+                fields=["region_code"],
+                name="registry_worker_verified",
+                condition=models.Q(status="verified"),
+                opclasses=["varchar_pattern_ops"],
+            ),
+            models.Index(fields=["birth_date"], name="registry_worker_birth_date"),
+            models.Index(fields=["created_at", "id"], name="registry_worker_created"),
+            models.Index(fields=["import_batch"], name="registry_worker_import_batch"),
+            models.Index(fields=["region"], name="registry_worker_region", opclasses=["varchar_pattern_ops"]),
+            models.Index(
+                fields=["merged_into"],
+                name="registry_worker_merged_into",
+                condition=models.Q(merged_into__isnull=False),
+            ),
+            models.Index(fields=["kpj_number"], name="registry_worker_kpj_number", condition=~models.Q(kpj_number="")),
         ]
         constraints = [
+            models.UniqueConstraint(
+                fields=["nik_index"],
+                name="registry_worker_nik_unique",
+                opclasses=["varchar_pattern_ops"],
+                violation_error_code="nik_exists",
+            ),
             models.CheckConstraint(
                 condition=models.Q(dtsen_decile__isnull=True) | models.Q(dtsen_decile__gte=1, dtsen_decile__lte=10),
                 name="registry_worker_decile_range",

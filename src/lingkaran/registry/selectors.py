@@ -127,9 +127,11 @@ def worker_for(user, worker_id: int) -> Worker:
 
 
 def worker_by_nik(user, nik: str) -> Worker | None:
-    return (
-        workers_visible_to(user).filter(nik_index=crypto.blind_index(normalise_nik(nik), purpose=PURPOSE_NIK)).first()
-    )
+    """The worker with this NIK, if the user may see it: one row through the unique blind index, without the joins
+    and the ordering of the list (the index is unique, so there is nothing to order); a caller that shows the
+    occupation or the region reads them itself."""
+    index = crypto.blind_index(normalise_nik(nik), purpose=PURPOSE_NIK)
+    return next(iter(workers_visible_to(user).select_related(None).filter(nik_index=index).order_by()[:1]), None)
 
 
 def verification_queue(user) -> QuerySet[Worker]:

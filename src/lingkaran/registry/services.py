@@ -491,7 +491,7 @@ def duplicates_find(*, worker_ids: list[int] | None = None) -> int:
     Blocking keeps it set-based: candidates share a birth date, a phone index, or a desa; only those are scored.
     """
     fields = ("id", "name_key", "birth_date", "phone_index", "region_code")
-    active = Worker.objects.exclude(status=WorkerStatus.MERGED)
+    active = Worker.objects.exclude(status=WorkerStatus.MERGED).order_by()
     targets = list(
         active.filter(pk__in=worker_ids).values(*fields) if worker_ids is not None else active.values(*fields)
     )
@@ -502,9 +502,11 @@ def duplicates_find(*, worker_ids: list[int] | None = None) -> int:
     chunk = 500
     for start in range(0, len(target_keys), chunk):
         block = target_keys[start : start + chunk]
+        # Each branch matches an index (birth date; the phone index, which holds only rows with a phone, hence the
+        # repeated condition; region and status), so PostgreSQL reads the three through one bitmap, not the table.
         q = (
             Q(birth_date__in={k.birth_date for k in block})
-            | Q(phone_index__in={k.phone_index for k in block if k.phone_index})
+            | (Q(phone_index__in={k.phone_index for k in block if k.phone_index}) & ~Q(phone_index=""))
             | Q(region_code__in={k.region_code for k in block if len(k.region_code) == 13})
         )
         others = _keys(active.filter(q).values(*fields))
@@ -620,5 +622,12 @@ def duplicate_review(
         action="worker.merged",
         target=survivor,
         details={"merged": merged.pk, "conflicts": sorted(conflicts)},
+    )
+    # The merged record keeps its own history: the merge shows there too, pointing to the survivor.
+    audit_record(
+        actor=actor,
+        action="worker.merged_into",
+        target=merged,
+        details={"survivor": survivor.pk, "conflicts": sorted(conflicts)},
     )
     return candidate
