@@ -179,9 +179,11 @@ def directed_preview(
     )
     found = {c.worker_id: c for c in sponsorships.candidates(as_of=start, worker_ids=ids)}
     refused = {wid: [r.value for r in engine.refusals(c, request)] for wid, c in found.items()}
-    price = sponsorships._pricer(start, months)
+    rules = sponsorships.rules_for(start, months)
     blocks = [
-        price(income=c.income, sector=c.sector, package=package, source=source, first=start, count=months)
+        sponsorships.month_amounts(
+            rules, income=c.income, sector=c.sector, package=package, source=source, first=start, count=months
+        )
         for wid, c in sorted(found.items())
     ]
     month_costs = [MonthCost(add_months(start, i), tuple(block[i] for block in blocks)) for i in range(months)]
@@ -317,18 +319,5 @@ def run_explain(user, run: AllocationRun, *, worker_id: int, request_key: str) -
     gaps = run.parameters.get("gap_points", {})
     engine_run = _engine_run(run, gaps, pool)
     outcome = engine_run.outcome(request_key)
-    price = sponsorships._pricer(outcome.request.start, outcome.request.months)
-
-    def block_price(candidate: engine.Candidate, request: engine.Request) -> int:
-        return sum(
-            price(
-                income=candidate.income,
-                sector=candidate.sector,
-                package=request.package,
-                source=request.source,
-                first=request.start,
-                count=request.months,
-            )
-        )
-
+    block_price = sponsorships.block_price(sponsorships.rules_for(outcome.request.start, outcome.request.months))
     return engine.explain(engine_run, found, request_key, as_of=run.as_of, gap_points=gaps, price=block_price)

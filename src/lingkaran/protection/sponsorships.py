@@ -191,19 +191,42 @@ def sponsorships_commit(
 # --- Pricing and candidates -----------------------------------------------------------------------------------------
 
 
-def _pricer(start: date, months: int):
-    """A price function for blocks starting at ``start``: the tariff of each month, loaded once for the range."""
-    rules = tariff_selectors.tariff_rules(first_month=start, last_month=add_months(start, months - 1))
+def rules_for(start: date, months: int):
+    """The tariff rules for every month of blocks starting at ``start``, loaded once (four queries)."""
+    return tariff_selectors.tariff_rules(first_month=start, last_month=add_months(start, months - 1))
 
-    def amounts(*, income: int, sector: str, package: str, source: str, first: date, count: int) -> tuple[int, ...]:
-        return tuple(
-            rules.amount_due(
-                month=add_months(first, i), declared_income=income, sector=sector, package=package, source=source
-            ).total
-            for i in range(count)
-        )
 
-    return amounts
+def month_amounts(rules, *, income, sector, package, source, first, count) -> tuple[int, ...]:
+    """The amount of each month of a block at the tariff of that month."""
+    return tuple(
+        rules.amount_due(
+            month=add_months(first, i), declared_income=income, sector=sector, package=package, source=source
+        ).total
+        for i in range(count)
+    )
+
+
+def block_price(rules) -> engine.Price:
+    """The allocation engine's price of a whole block, cached: it depends only on income, sector and the request."""
+    cache: dict[tuple, int] = {}
+
+    def price(candidate: engine.Candidate, request: engine.Request) -> int:
+        key = (candidate.income, candidate.sector, request.package, request.source, request.start, request.months)
+        if key not in cache:
+            cache[key] = sum(
+                month_amounts(
+                    rules,
+                    income=candidate.income,
+                    sector=candidate.sector,
+                    package=request.package,
+                    source=request.source,
+                    first=request.start,
+                    count=request.months,
+                )
+            )
+        return cache[key]
+
+    return price
 
 
 CANDIDATE_FIELDS = (
@@ -332,7 +355,7 @@ def sponsor_directed(
     not_verified = [wid for wid in worker_ids if wid not in found]
     if not worker_ids or refused or not_verified:
         raise SponsorshipRefused(details={"not_verified": not_verified, "refused": refused})
-    price = _pricer(start, months)
+    rules = rules_for(start, months)
     return sponsorships_commit(
         request_key=key,
         kind=SponsorshipKind.DIRECTED,
@@ -341,7 +364,7 @@ def sponsor_directed(
         pool=funding_accounts.funder_pool(funder.pk),
         start=start,
         months=months,
-        blocks=_blocks([found[w] for w in worker_ids], request=request, price=price),
+        blocks=_blocks([found[w] for w in worker_ids], request=request, price=lambda **kw: month_amounts(rules, **kw)),
         by=by,
         funder_id=funder.pk,
         agreement_id=agreement.pk if agreement else None,
@@ -411,22 +434,7 @@ def allocation_run(*, requests: Sequence[CriteriaRequest], as_of: date, by, comm
     first = min(r.start for r in engine_requests)
     last = max(add_months(r.start, r.months - 1) for r in engine_requests)
     rules = tariff_selectors.tariff_rules(first_month=first, last_month=last)
-    cache: dict[tuple, int] = {}
-
-    def price(candidate: engine.Candidate, request: engine.Request) -> int:
-        key = (candidate.income, candidate.sector, request.package, request.source, request.start, request.months)
-        if key not in cache:
-            cache[key] = sum(
-                rules.amount_due(
-                    month=add_months(request.start, i),
-                    declared_income=candidate.income,
-                    sector=candidate.sector,
-                    package=request.package,
-                    source=request.source,
-                ).total
-                for i in range(request.months)
-            )
-        return cache[key]
+    price = block_price(rules)
 
     result = engine.allocate(pool, engine_requests, as_of=as_of, gap_points=gaps, price=price)
     summary = {
@@ -487,7 +495,7 @@ def allocation_run(*, requests: Sequence[CriteriaRequest], as_of: date, by, comm
                     blocks=_blocks(
                         [by_id[p.worker_id] for p in outcome.picks],
                         request=outcome.request,
-                        price=lambda **kw: _months_of(rules, **kw),
+                        price=lambda **kw: month_amounts(rules, **kw),
                     ),
                     by=by,
                     funder_id=spec.funder_id,
@@ -498,15 +506,6 @@ def allocation_run(*, requests: Sequence[CriteriaRequest], as_of: date, by, comm
             run.committed_at = timezone.now()
             run.save(update_fields=["state", "committed_at"])
     return run
-
-
-def _months_of(rules, *, income, sector, package, source, first, count) -> tuple[int, ...]:
-    return tuple(
-        rules.amount_due(
-            month=add_months(first, i), declared_income=income, sector=sector, package=package, source=source
-        ).total
-        for i in range(count)
-    )
 
 
 def pool_enrol(*, campaign: Campaign, as_of: date, by, block_months: int | None = None) -> list[Sponsorship]:
@@ -536,20 +535,8 @@ def pool_enrol(*, campaign: Campaign, as_of: date, by, block_months: int | None 
         package=Package.JKK_JKM,
         budget=available,
     )
-    rules = tariff_selectors.tariff_rules(first_month=start, last_month=add_months(start, months - 1))
-
-    def price(candidate: engine.Candidate, req: engine.Request) -> int:
-        return sum(
-            _months_of(
-                rules,
-                income=candidate.income,
-                sector=candidate.sector,
-                package=req.package,
-                source=req.source,
-                first=req.start,
-                count=req.months,
-            )
-        )
+    rules = rules_for(start, months)
+    price = block_price(rules)
 
     pool_candidates = candidates(as_of=start)
     result = engine.allocate(pool_candidates, [request], as_of=as_of, gap_points=gap_points(as_of=as_of), price=price)
@@ -566,7 +553,7 @@ def pool_enrol(*, campaign: Campaign, as_of: date, by, block_months: int | None 
         start=start,
         months=months,
         blocks=_blocks(
-            [by_id[p.worker_id] for p in picks], request=request, price=lambda **kw: _months_of(rules, **kw)
+            [by_id[p.worker_id] for p in picks], request=request, price=lambda **kw: month_amounts(rules, **kw)
         ),
         by=by,
         funder_id=campaign.funder_id,
