@@ -331,26 +331,3 @@ def test_a_draft_campaign_has_no_public_figures(people):
 
     with pytest.raises(NotFound):
         selectors.campaign_transparency(make_campaign(people["operator"], approve=False))
-
-
-def test_donor_data_is_resealed_and_reindexed_after_a_key_change(settings, donate, people):
-    from django.test import override_settings
-
-    from lingkaran.funding.models import email_index_of
-    from lingkaran.funding.services.donors import donor_indexes_rebuild, donor_keys_rotate
-
-    keys = settings.DATA_KEYS
-    with override_settings(DATA_KEYS={"t1": keys["t1"], "t2": keys["t2"]}):  # an older key while these are sealed
-        donate(50_400, donor=people["donor"], donor_name="Siti Aminah", donor_email="siti@contoh.id", recurring=True)
-    assert Donation.objects.get().donor_name_encrypted.startswith("t1$")
-    resealed = donor_keys_rotate(chunk_size=1)
-    assert resealed == {"funding.donation": 2, "funding.recurringdonation": 2}
-    assert donor_keys_rotate() == {"funding.donation": 0, "funding.recurringdonation": 0}
-    with override_settings(DATA_KEYS={"t2": keys["t2"]}):  # the old key can go
-        assert Donation.objects.get().donor_name == "Siti Aminah"
-        assert RecurringDonation.objects.get().donor_email == "siti@contoh.id"
-    with override_settings(BLIND_INDEX_KEY=b"\x04" * 32):
-        assert donor_indexes_rebuild() == 2
-        assert Donation.objects.get().donor_email_index == email_index_of("siti@contoh.id")
-        assert donor_indexes_rebuild() == 0
-    assert AuditEvent.objects.filter(action="keys.rotate", object_type="funding.donor").count() == 2

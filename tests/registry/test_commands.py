@@ -186,7 +186,7 @@ def test_keys_rotate_reseals_everything_into_the_current_key(region_tree, make_u
     assert "registry.worker: 5 rows re-sealed (14 values) of 5 sealed with an older key" in text
     assert "registry.heir: 5 rows re-sealed (5 values) of 5 sealed with an older key" in text
     assert "registry.worker: 4/5 rows re-sealed" in text  # progress per chunk
-    event = AuditEvent.objects.get(action="keys.rotate")
+    event = AuditEvent.objects.get(action="keys.rotate", object_type="core.data_key")
     assert event.details == {
         "key_id": "t2",
         "rows": {"registry.worker": 5, "registry.heir": 5},
@@ -233,7 +233,7 @@ def test_keys_reindex_recomputes_the_blind_indexes_with_the_current_key(region_t
         again = StringIO()
         call_command("keys_reindex", stdout=again)
         assert "0 of 3 workers re-indexed" in again.getvalue()
-    events = AuditEvent.objects.filter(action="keys.reindex").order_by("pk")
+    events = AuditEvent.objects.filter(action="keys.reindex", object_type="core.blind_index_key").order_by("pk")
     assert [e.details for e in events] == [
         {"rows_examined": 3, "rows_changed": 3},
         {"rows_examined": 3, "rows_changed": 0},

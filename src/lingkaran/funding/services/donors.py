@@ -5,9 +5,15 @@ donor are shown to a finance officer or an operator who asks for them (``donatio
 hand or a question from the donor), and a full export of many donors is an operator's act
 (``donations_export_personal``, ``Capability.EXPORT_PERSONAL_DATA``). Each writes one audit row, with the reason,
 before anything is shown.
+
+Key changes reach the donor columns here too: ``donor_keys_rotate`` and ``donor_indexes_rebuild``, which
+``lingkaran keys rotate`` and ``lingkaran keys reindex`` call after the registry's columns.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Q
@@ -24,6 +30,8 @@ from lingkaran.funding.models import (
     PURPOSE_PLEDGE_NAME,
     Donation,
     RecurringDonation,
+    email_index_of,
+    name_index_of,
 )
 
 
@@ -62,76 +70,145 @@ def donations_export_personal(*, actor, count: int, filters: dict) -> None:
 
 
 # --- Keys: re-sealing and re-indexing the donor columns ---------------------------------------------------------------
-# ``lingkaran keys rotate`` and ``lingkaran keys reindex`` call these for funding's columns (beside the registry's).
+# ``lingkaran keys rotate`` and ``lingkaran keys reindex`` call these for funding's columns, after the registry's. Both
+# walk a table in primary-key order, ``chunk_size`` rows at a time, each chunk locked and written (one ``UPDATE`` per
+# 500 rows) in its own short transaction, so an interrupted run can simply be started again: a value already sealed
+# with the current key, or an index already right, is left alone.
 
 SEALED_COLUMNS = [
     (Donation, {"donor_name_encrypted": PURPOSE_DONATION_NAME, "donor_email_encrypted": PURPOSE_DONATION_EMAIL}),
     (RecurringDonation, {"donor_name_encrypted": PURPOSE_PLEDGE_NAME, "donor_email_encrypted": PURPOSE_PLEDGE_EMAIL}),
 ]
+# The blind indexes of each table: index column -> (sealed column, its purpose, the function that indexes a value).
+INDEXED_COLUMNS = [
+    (
+        Donation,
+        {
+            "donor_email_index": ("donor_email_encrypted", PURPOSE_DONATION_EMAIL, email_index_of),
+            "donor_name_index": ("donor_name_encrypted", PURPOSE_DONATION_NAME, name_index_of),
+        },
+    ),
+    (RecurringDonation, {"donor_email_index": ("donor_email_encrypted", PURPOSE_PLEDGE_EMAIL, email_index_of)}),
+]
 CHUNK_SIZE = 2000
 
+Progress = Callable[[str], None]
 
-def _chunks(queryset, fields: list[str], chunk_size: int):
-    """Rows in primary-key order, ``chunk_size`` at a time, each chunk locked in its own short transaction (so an
-    interrupted run can simply be started again)."""
-    last = 0
+
+@dataclass
+class DonorKeysResult:
+    """Per table (``funding.donation``, ``funding.recurringdonation``): rows looked at, rows written, values
+    re-sealed (rotation only)."""
+
+    rows_examined: dict[str, int] = field(default_factory=dict)
+    rows_changed: dict[str, int] = field(default_factory=dict)
+    values_resealed: dict[str, int] = field(default_factory=dict)
+
+
+def _walk(queryset, *, read: list[str], write: list[str], chunk_size: int, change, progress, label: str, verb: str):
+    """Run ``change(rows)`` on every chunk of ``queryset``, locked, in its own transaction; ``change`` returns the
+    rows to write (``write`` columns only). Returns (rows examined, rows written)."""
+    model = queryset.model
+    total = queryset.count()
+    examined = changed = last = 0
     while True:
         with transaction.atomic():
-            rows = list(
-                queryset.select_for_update().filter(pk__gt=last).order_by("pk").only("pk", *fields)[:chunk_size]
-            )
+            rows = list(queryset.select_for_update().filter(pk__gt=last).order_by("pk").only("pk", *read)[:chunk_size])
             if not rows:
-                return
-            yield rows
-            last = rows[-1].pk
+                return examined, changed
+            dirty = change(rows)
+            if dirty:
+                model._base_manager.bulk_update(dirty, write, batch_size=500)
+        examined += len(rows)
+        changed += len(dirty)
+        last = rows[-1].pk
+        if progress:
+            progress(f"{label}: {examined}/{total} rows {verb}")
 
 
-def donor_keys_rotate(*, chunk_size: int = CHUNK_SIZE) -> dict[str, int]:
-    """Re-seal every donor value sealed with an older data key with the current one. Idempotent; audited.
-    Returns the number of values re-sealed per table."""
+def donor_keys_rotate(*, chunk_size: int = CHUNK_SIZE, progress: Progress | None = None) -> DonorKeysResult:
+    """Re-seal every donor name and e-mail address sealed with an older data key with the current one (the first of
+    ``LINGKARAN_DATA_KEYS``). Idempotent; audited (``keys.rotate`` on ``funding.donor``). A value no key opens stops
+    the run with ``crypto.DecryptionError``; the chunks done before stay done."""
     current = crypto.current_key_id()
-    resealed: dict[str, int] = {}
+    result = DonorKeysResult()
     for model, columns in SEALED_COLUMNS:
+        label = model._meta.label_lower
         stale = Q()
         for column in columns:
             stale |= ~Q(**{f"{column}__startswith": f"{current}$"}) & ~Q(**{column: ""})
-        count = 0
-        for rows in _chunks(model.objects.filter(stale), list(columns), chunk_size):
+        queryset = model._base_manager.filter(stale)
+        resealed = 0
+
+        def reseal(rows, columns=columns):
+            nonlocal resealed
+            dirty = []
             for row in rows:
+                touched = False
                 for column, purpose in columns.items():
                     token = getattr(row, column)
                     if token and crypto.key_id_of(token) != current:
                         setattr(row, column, crypto.encrypt(crypto.decrypt(token, purpose=purpose), purpose=purpose))
-                        count += 1
-            model.objects.bulk_update(rows, list(columns), batch_size=500)
-        resealed[model._meta.label_lower] = count
+                        resealed += 1
+                        touched = True
+                if touched:
+                    dirty.append(row)
+            return dirty
+
+        examined, changed = _walk(
+            queryset, read=list(columns), write=list(columns), chunk_size=chunk_size, change=reseal,
+            progress=progress, label=label, verb="re-sealed",
+        )  # fmt: skip
+        result.rows_examined[label] = examined
+        result.rows_changed[label] = changed
+        result.values_resealed[label] = resealed
     audit_record(
-        actor=None, action="keys.rotate", object_type="funding.donor", object_id=current, details={"values": resealed}
+        actor=None,
+        action="keys.rotate",
+        object_type="funding.donor",
+        object_id=current,
+        details={"key_id": current, "rows": result.rows_changed, "values": result.values_resealed},
     )
-    return resealed
+    return result
 
 
-def donor_indexes_rebuild(*, chunk_size: int = CHUNK_SIZE) -> int:
-    """Recompute the donors' blind indexes with the current index key. Idempotent; audited. Returns how many rows
-    changed."""
-    changed = 0
-    for model in (Donation, RecurringDonation):
-        fields = ["donor_name_encrypted", "donor_email_encrypted", "donor_email_index"]
-        if model is Donation:
-            fields.append("donor_name_index")
-        for rows in _chunks(model.objects.all(), fields, chunk_size):
+def donor_indexes_rebuild(*, chunk_size: int = CHUNK_SIZE, progress: Progress | None = None) -> DonorKeysResult:
+    """Recompute the donors' e-mail and name blind indexes with the current ``LINGKARAN_BLIND_INDEX_KEY`` (opening
+    each value with the data keys). Only the index columns are written. Idempotent; audited (``keys.reindex`` on
+    ``funding.donor``)."""
+    result = DonorKeysResult()
+    for model, indexes in INDEXED_COLUMNS:
+        label = model._meta.label_lower
+        queryset = model._base_manager.all()
+
+        def reindex(rows, indexes=indexes):
             dirty = []
             for row in rows:
-                before = [getattr(row, f) for f in fields if f.endswith("_index")]
-                row.donor_email = row.donor_email  # writing the property recomputes its index
-                if model is Donation:
-                    row.donor_name = row.donor_name
-                if [getattr(row, f) for f in fields if f.endswith("_index")] != before:
+                touched = False
+                for index_column, (column, purpose, index_of) in indexes.items():
+                    token = getattr(row, column)
+                    index = index_of(crypto.decrypt(token, purpose=purpose)) if token else ""
+                    if getattr(row, index_column) != index:
+                        setattr(row, index_column, index)
+                        touched = True
+                if touched:
                     dirty.append(row)
-            model.objects.bulk_update(dirty, fields, batch_size=500)
-            changed += len(dirty)
-    audit_record(actor=None, action="keys.reindex", object_type="funding.donor", details={"rows_changed": changed})
-    return changed
+            return dirty
+
+        sealed = [column for column, _purpose, _index in indexes.values()]
+        examined, changed = _walk(
+            queryset, read=[*indexes, *sealed], write=list(indexes), chunk_size=chunk_size, change=reindex,
+            progress=progress, label=label, verb="indexed",
+        )  # fmt: skip
+        result.rows_examined[label] = examined
+        result.rows_changed[label] = changed
+    audit_record(
+        actor=None,
+        action="keys.reindex",
+        object_type="funding.donor",
+        details={"rows_examined": result.rows_examined, "rows_changed": result.rows_changed},
+    )
+    return result
 
 
 # --- Self-service sign-up for individual donors -----------------------------------------------------------------------
