@@ -42,3 +42,35 @@ def audit_record(
         request_id=ctx.request_id,
         details=details or {},
     )
+
+
+def audit_records(
+    *,
+    actor: User | None,
+    action: str,
+    object_type: str,
+    rows: list[tuple[str | int, str, dict[str, Any]]],
+    batch_size: int = 1000,
+) -> int:
+    """Many audit rows of one action at once (a set-based service touching many records): ``rows`` holds
+    (object id, object label, details) per record. Written with ``bulk_create``, in the caller's transaction; the
+    number written."""
+    ctx = context.current()
+    actor_obj = actor if actor is not None and actor.is_authenticated else None
+    events = [
+        AuditEvent(
+            actor=actor_obj,
+            actor_label=actor_obj.username if actor_obj else "",
+            channel=ctx.channel,
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            object_label=label[:200],
+            ip_address=ctx.ip_address,
+            request_id=ctx.request_id,
+            details=details,
+        )
+        for object_id, label, details in rows
+    ]
+    AuditEvent.objects.bulk_create(events, batch_size=batch_size)
+    return len(events)

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from lingkaran.core import crypto
 from lingkaran.core.access import assigned_region_codes, can, require
-from lingkaran.core.audit import audit_record
+from lingkaran.core.audit import audit_record, audit_records
 from lingkaran.core.domain.roles import Capability, region_within
 from lingkaran.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from lingkaran.core.models import RegionAssignment
@@ -631,3 +631,51 @@ def duplicate_review(
         details={"survivor": survivor.pk, "conflicts": sorted(conflicts)},
     )
     return candidate
+
+
+# --- KPJ numbers from the agency -------------------------------------------------------------------------------------
+
+KPJ_CHUNK = 1000
+
+
+def worker_kpj_numbers_record(*, numbers: Iterable[tuple[int, str]], source: str, actor=None) -> int:
+    """Record the KPJ numbers the agency gave workers when it registered them (``numbers``: worker id, KPJ number),
+    from the agency's registration answers (simulator or imported file). Set-based: one read and one ``UPDATE`` per
+    chunk of ``KPJ_CHUNK`` workers, in one transaction. Only changes are written: a worker that already holds the
+    number is left alone, one holding another number gets the agency's (the agency is the authority on its own
+    numbers). Each changed worker gets an audit row ``worker.kpj_recorded`` (in its history) with the previous
+    number and ``source``. Unknown worker ids and merged records are skipped. Returns how many workers changed."""
+    wanted: dict[int, str] = {}
+    for worker_id, kpj in numbers:
+        kpj = (kpj or "").strip()
+        if not (len(kpj) == 11 and kpj.isdigit()):
+            raise InvalidInput(details={"fields": {"kpj_number": [_("A KPJ number is 11 digits.")]}})
+        wanted[int(worker_id)] = kpj
+    ids = sorted(wanted)
+    changed = 0
+    now = timezone.now()
+    with transaction.atomic():
+        for start in range(0, len(ids), KPJ_CHUNK):
+            chunk = ids[start : start + KPJ_CHUNK]
+            current = dict(
+                Worker.objects.filter(pk__in=chunk)
+                .exclude(status=WorkerStatus.MERGED)
+                .values_list("pk", "kpj_number")
+                .order_by()
+            )
+            dirty = [pk for pk in chunk if pk in current and current[pk] != wanted[pk]]
+            if not dirty:
+                continue
+            Worker.objects.bulk_update(
+                [Worker(pk=pk, kpj_number=wanted[pk], updated_at=now) for pk in dirty],
+                ["kpj_number", "updated_at"],
+                batch_size=KPJ_CHUNK,
+            )
+            audit_records(
+                actor=actor,
+                action="worker.kpj_recorded",
+                object_type="registry.worker",
+                rows=[(pk, "", {"kpj_number": wanted[pk], "previous": current[pk], "source": source}) for pk in dirty],
+            )
+            changed += len(dirty)
+    return changed

@@ -332,6 +332,7 @@ ACTION_LABELS = {
     "worker.merged": gettext_lazy("Another record merged into this one"),
     "worker.merged_into": gettext_lazy("Merged into another record"),
     "worker.duplicate_dismissed": gettext_lazy("Possible duplicate dismissed"),
+    "worker.kpj_recorded": gettext_lazy("KPJ number recorded from the agency"),
 }
 
 

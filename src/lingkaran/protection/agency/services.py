@@ -43,6 +43,7 @@ from lingkaran.protection.agency.models import (
 )
 from lingkaran.protection.agency.selectors import payment_summary, registration_summary, status_summary
 from lingkaran.protection.agency.simulator import SimulatorAdapter, issue_participants, lock_counter
+from lingkaran.registry import services as registry_services
 from lingkaran.registry.domain.nik import normalise_nik
 from lingkaran.registry.models import Worker, WorkerStatus
 from lingkaran.registry.selectors import PURPOSE_NIK
@@ -327,6 +328,9 @@ def registration_batch_submit(*, batch_id: int, actor=None, now: datetime | None
 
 
 def registration_batch_recount(*, batch_id: int, now: datetime) -> None:
+    """The batch's counters from its outcomes, and the KPJ numbers they gave written to the registry (called after
+    the simulator answers and after an imported registration file, so both paths record them)."""
+    registration_kpj_numbers_record(batch_id=batch_id)
     counts = RegistrationOutcome.objects.filter(batch_id=batch_id).aggregate(
         registered=Count("pk", filter=~Q(result=RegistrationOutcome.Result.REJECTED)),
         rejected=Count("pk", filter=Q(result=RegistrationOutcome.Result.REJECTED)),
@@ -338,6 +342,22 @@ def registration_batch_recount(*, batch_id: int, now: datetime) -> None:
         batch.state = BatchState.ANSWERED
         batch.answered_at = now
     batch.save(update_fields=["registered_count", "rejected_count", "state", "answered_at"])
+
+
+def registration_kpj_numbers_record(*, batch_id: int) -> int:
+    """Write the KPJ numbers of a batch's answered requests (registered or already a participant) to the workers,
+    through the registry's service (set-based, audited per worker); later payment batches carry them. Returns how
+    many workers changed."""
+    batch = RegistrationBatch.objects.only("pk", "key").get(pk=batch_id)
+    numbers = (
+        RegistrationOutcome.objects.filter(batch_id=batch_id)
+        .exclude(kpj_number="")
+        .order_by()
+        .values_list("request__worker_id", "kpj_number")
+    )
+    return registry_services.worker_kpj_numbers_record(
+        numbers=numbers.iterator(chunk_size=5000), source=f"agency.registrationbatch:{batch.key}"
+    )
 
 
 # --- Membership status -----------------------------------------------------------------------------------------------
