@@ -89,3 +89,59 @@ def test_the_new_donor_can_open_the_dashboard(client):
     signup(client)
     assert client.get("/dashboard/").status_code == 200
     assert client.get("/money/").status_code == 403
+
+
+def test_sign_ups_are_limited_per_client_address(people):
+    from django.test import Client
+
+    from lingkaran.core.ratelimit import count_attempt
+    from lingkaran.funding.services.donors import SIGNUP_LIMIT, SIGNUP_WINDOW_SECONDS
+
+    assert (SIGNUP_LIMIT, SIGNUP_WINDOW_SECONDS) == (10, 3600)
+    visitor = Client(REMOTE_ADDR="10.0.3.1")
+    # A taken address counts as an attempt too (otherwise addresses could be probed without limit).
+    assert signup(visitor, email=people["donor"].email).status_code == 422
+    for n in range(1, SIGNUP_LIMIT - 1):
+        assert signup(Client(REMOTE_ADDR="10.0.3.1"), email=f"donatur{n}@contoh.id").status_code == 302
+    assert signup(visitor, email="donatur-terakhir@contoh.id").status_code == 302
+    users = User.objects.count()
+
+    refused = signup(Client(REMOTE_ADDR="10.0.3.1"), email="satu-lagi@contoh.id")  # Indonesian by default
+    assert refused.status_code == 429
+    assert refused.context["form"].non_field_errors() == [
+        "Terlalu banyak percobaan pendaftaran dari koneksi ini. Tunggu satu jam, lalu coba lagi."
+    ]
+    assert "Terlalu banyak percobaan pendaftaran" in refused.content.decode()
+    english = Client(REMOTE_ADDR="10.0.3.1", HTTP_ACCEPT_LANGUAGE="en")
+    refused = signup(english, email="satu-lagi@contoh.id")
+    assert refused.status_code == 429
+    assert "Too many sign-up attempts from this connection. Please wait an hour and try again." in (
+        refused.content.decode()
+    )
+    assert User.objects.count() == users
+    assert not User.objects.filter(email="satu-lagi@contoh.id").exists()
+    limited = AuditEvent.objects.filter(action="funding.donor_signup_limited").order_by("pk")
+    assert [e.details for e in limited] == [
+        {"attempts": 11, "limit": 10, "window_seconds": 3600},
+        {"attempts": 12, "limit": 10, "window_seconds": 3600},
+    ]
+    assert {e.ip_address for e in limited} == {"10.0.3.1"}
+    assert "satu-lagi" not in str([e.details for e in limited])
+
+    # Another address is not affected; a new window starts the count again.
+    assert signup(Client(REMOTE_ADDR="10.0.3.2"), email="tetangga@contoh.id").status_code == 302
+    import time
+
+    later = time.time() + SIGNUP_WINDOW_SECONDS
+    assert count_attempt("donor-signup:ip", "10.0.3.1", window_seconds=SIGNUP_WINDOW_SECONDS, now=later) == 1
+
+
+def test_the_form_errors_do_not_count_as_attempts(people):
+    from django.test import Client
+
+    from lingkaran.funding.services.donors import SIGNUP_LIMIT
+
+    visitor = Client(REMOTE_ADDR="10.0.3.9")
+    for _ in range(SIGNUP_LIMIT + 2):  # a password typed differently twice never reaches the service
+        assert signup(visitor, password_again="lain-sama-sekali-99").status_code == 422
+    assert signup(visitor).status_code == 302

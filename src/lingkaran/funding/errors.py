@@ -80,3 +80,11 @@ class StatementUnreadable(InvalidInput):
 class ReceiptUnavailable(Conflict):
     code = "receipt_unavailable"
     default_message = _("This donation has no receipt yet: it is not paid.")
+
+
+class SignupRateLimited(DomainError):
+    """Too many donor sign-ups from one client address in the window (``services.donors.SIGNUP_LIMIT``)."""
+
+    code = "rate_limited"
+    http_status = 429
+    default_message = _("Too many sign-up attempts from this connection. Please wait an hour and try again.")

@@ -17,13 +17,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from django.core.cache import cache
 from django.db.models import Q
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from lingkaran.core import context, crypto
 from lingkaran.core.audit import audit_record
+from lingkaran.core.ratelimit import count_attempt
 from lingkaran.protection.agency.models import MembershipStatus
 from lingkaran.protection.domain.coverage import Coverage, State, coverage
 from lingkaran.protection.models import ContributionLine, SponsoredMonth, SponsorshipKind
@@ -147,20 +147,11 @@ def nik_index(nik: str) -> str:
     return crypto.blind_index(normalise_nik(nik), purpose=PURPOSE_NIK)
 
 
-def _hit(key: str) -> int:
-    cache.add(key, 0, CHECK_WINDOW_SECONDS)
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, CHECK_WINDOW_SECONDS)
-        return 1
-
-
 def check_allowed(*, ip_address: str | None, index: str, now: float) -> bool:
-    """Fixed-window limit: at most ``CHECK_LIMIT`` tries per window per client address and per NIK (both count)."""
-    window = int(now // CHECK_WINDOW_SECONDS)
-    by_ip = _hit(f"coverage-check:ip:{ip_address or '-'}:{window}")
-    by_nik = _hit(f"coverage-check:nik:{index}:{window}") if index else 0
+    """Fixed-window limit (``core.ratelimit``): at most ``CHECK_LIMIT`` tries per window per client address and per
+    NIK (both count)."""
+    by_ip = count_attempt("coverage-check:ip", ip_address or "", window_seconds=CHECK_WINDOW_SECONDS, now=now)
+    by_nik = count_attempt("coverage-check:nik", index, window_seconds=CHECK_WINDOW_SECONDS, now=now) if index else 0
     return by_ip <= CHECK_LIMIT and by_nik <= CHECK_LIMIT
 
 

@@ -35,6 +35,7 @@ from lingkaran.funding.domain import payouts
 from lingkaran.funding.domain import review as review_rules
 from lingkaran.funding.domain.intents import OPEN, PAID
 from lingkaran.funding.domain.review import ReviewAction
+from lingkaran.funding.errors import SignupRateLimited
 from lingkaran.funding.models import BankStatementLine, Campaign, Funder, PaymentIntent, Refund
 from lingkaran.funding.tickets import standard_ticket
 from lingkaran.web import forms
@@ -313,12 +314,14 @@ def receipt_pdf(request, number: str):
 
 
 def donor_signup(request):
-    """An individual donor creates their own account, is logged in, and lands on their donations."""
+    """An individual donor creates their own account, is logged in, and lands on their donations. Too many attempts
+    from one address are refused with the form, its message and 429."""
     if request.user.is_authenticated:
         return redirect("web:my_donations")
     form = fforms.DonorSignupForm(request.POST or None)
     status = 200
     if request.method == "POST":
+        status = 422
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -327,6 +330,9 @@ def donor_signup(request):
                 )
             except InvalidInput as exc:
                 forms.apply_domain_errors(form, exc)
+            except SignupRateLimited as exc:
+                form.add_error(None, exc.message)
+                status = exc.http_status
             else:
                 auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
                 messages.success(
@@ -335,7 +341,6 @@ def donor_signup(request):
                 response = redirect("web:my_donations")
                 response.set_cookie("lingkaran_language", user.language, max_age=60 * 60 * 24 * 365, samesite="Lax")
                 return response
-        status = 422
     return render(request, "web/public/signup.html", {"form": form}, status=status)
 
 

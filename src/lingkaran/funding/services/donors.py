@@ -12,17 +12,20 @@ Key changes reach the donor columns here too: ``donor_keys_rotate`` and ``donor_
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Q
 
-from lingkaran.core import crypto
+from lingkaran.core import context, crypto
 from lingkaran.core.access import can, require
 from lingkaran.core.audit import audit_record
 from lingkaran.core.domain.roles import Capability
 from lingkaran.core.errors import Forbidden
+from lingkaran.core.ratelimit import count_attempt
+from lingkaran.funding.errors import SignupRateLimited
 from lingkaran.funding.models import (
     PURPOSE_DONATION_EMAIL,
     PURPOSE_DONATION_NAME,
@@ -213,12 +216,34 @@ def donor_indexes_rebuild(*, chunk_size: int = CHUNK_SIZE, progress: Progress | 
 
 # --- Self-service sign-up for individual donors -----------------------------------------------------------------------
 
+SIGNUP_LIMIT = 10  # attempts per window and client address (valid forms only: each one creates or probes an account)
+SIGNUP_WINDOW_SECONDS = 3600
 
-def donor_signup(*, full_name: str, email: str, password: str, language: str = "id"):
+
+def donor_signup(*, full_name: str, email: str, password: str, language: str = "id", now: float | None = None):
     """An individual donor creates their own account (role ``funder``, with no funder organisation: it may do nothing
     but give and see its own donations). The e-mail address is the user name. Donations made before with the same
     address appear in the donor's dashboard where e-mail addresses link donations (``selectors.links_by_email``).
-    Audited (``user.create`` by core, and ``funding.donor_signup``)."""
+    Audited (``user.create`` by core, and ``funding.donor_signup``).
+
+    Rate-limited like the public coverage check (``core.ratelimit``): at most ``SIGNUP_LIMIT`` attempts per
+    ``SIGNUP_WINDOW_SECONDS`` from one client address, counted before anything is checked (so that neither accounts
+    nor "address taken" answers can be farmed); beyond that ``SignupRateLimited`` (429, ``rate_limited``), audited
+    once per refused attempt without the address asked for."""
+    attempts = count_attempt(
+        "donor-signup:ip",
+        context.current().ip_address or "",
+        window_seconds=SIGNUP_WINDOW_SECONDS,
+        now=time.time() if now is None else now,
+    )
+    if attempts > SIGNUP_LIMIT:
+        audit_record(
+            actor=None,
+            action="funding.donor_signup_limited",
+            object_type="core.user",
+            details={"attempts": attempts, "limit": SIGNUP_LIMIT, "window_seconds": SIGNUP_WINDOW_SECONDS},
+        )
+        raise SignupRateLimited(details={"retry_after_seconds": SIGNUP_WINDOW_SECONDS})
     from django.core.exceptions import ValidationError
     from django.core.validators import validate_email
     from django.utils.translation import gettext as _
