@@ -37,7 +37,7 @@ from lingkaran.protection.agency import services as agency
 from lingkaran.protection.agency.models import BatchState
 from lingkaran.protection.domain import cycle as rules
 from lingkaran.protection.errors import CycleLedgerMismatch, CycleNothingDue, CycleRunning
-from lingkaran.protection.models import ContributionLine, Cycle, CycleChunk, SponsoredMonth
+from lingkaran.protection.models import ContributionLine, Cycle, CycleChunk, SponsoredMonth, SponsoredShare
 
 Hook = Callable[[str], None] | None
 LOCK_NAMESPACE = 0x4C4B4359  # "LKCY": advisory locks of the monthly cycle, one per month
@@ -120,10 +120,13 @@ def cycle_bill(*, month: date, actor=None) -> Cycle:
     with transaction.atomic():
         cycle, created = Cycle.objects.get_or_create(month=month, defaults={"started_by": actor})
         params["cycle"] = cycle.pk
+        # A worker-month is held by one sponsorship or by one co-funding split (then its parts are posted per share,
+        # see ``chunk_post``): either way the agency gets one line per worker-month.
         reserved_sql = """
             FROM protection_sponsoredmonth m
             JOIN registry_worker w ON w.id = m.worker_id
-            JOIN protection_sponsorship s ON s.id = m.sponsorship_id"""
+            LEFT JOIN protection_sponsorship s ON s.id = m.sponsorship_id
+            LEFT JOIN protection_cofunding f ON f.id = m.cofunding_id"""
         # A reservation is billed whole or not at all: none of its worker-months may wait in a province whose
         # batch already went out (they stay reserved for a later pass, see "Not built yet" in the docs), so that
         # posting the reservation never moves money for a month that no line bills.
@@ -160,9 +163,10 @@ def cycle_bill(*, month: date, actor=None) -> Cycle:
             f"""
             INSERT INTO protection_contributionline
                 (cycle_id, chunk_id, worker_id, month, amount, kind, funding_source, sponsorship_id,
-                 sponsored_month_id, pool, reservation_key, state, reason, reason_text, agency_reference)
-            SELECT %(cycle)s, k.id, m.worker_id, m.month, m.amount, '{ContributionLine.Kind.SPONSORED}', s.source,
-                   s.id, m.id, s.pool, m.reservation_key, '{ContributionLine.State.DUE}', '', '', ''
+                 sponsored_month_id, cofunding_id, pool, reservation_key, state, reason, reason_text, agency_reference)
+            SELECT %(cycle)s, k.id, m.worker_id, m.month, m.amount, '{ContributionLine.Kind.SPONSORED}',
+                   COALESCE(s.source, f.source), s.id, m.id, m.cofunding_id, COALESCE(s.pool, ''), m.reservation_key,
+                   '{ContributionLine.State.DUE}', '', '', ''
             {reserved_sql}
             JOIN protection_cyclechunk k ON k.cycle_id = %(cycle)s AND k.province = {province} AND k.state = %(billed)s
             WHERE {not_billed}
@@ -281,6 +285,51 @@ def chunk_read(*, chunk_id: int) -> CycleChunk:
     return chunk
 
 
+def _reservation_lines(chunk: CycleChunk) -> list[rules.ReservationLines]:
+    """The chunk's confirmed and rejected rupiah per ledger reservation, set-based: a line of one sponsorship counts
+    under its own reservation; a co-funded line counts each share's part under that share's reservation."""
+    line = ContributionLine.State
+    single = (
+        ContributionLine.objects.filter(chunk=chunk, cofunding__isnull=True)
+        .values("reservation_key", "pool")
+        .annotate(
+            confirmed=Sum("amount", filter=Q(state=line.CONFIRMED), default=0),
+            rejected=Sum("amount", filter=Q(state=line.REJECTED), default=0),
+        )
+        .order_by("reservation_key")
+    )
+    state = "sponsored_month__contribution_line__state"
+    shared = (
+        SponsoredShare.objects.filter(sponsored_month__contribution_line__chunk=chunk)
+        .values("reservation_key", "share__pool")
+        .annotate(
+            confirmed=Sum("amount", filter=Q(**{state: line.CONFIRMED}), default=0),
+            rejected=Sum("amount", filter=Q(**{state: line.REJECTED}), default=0),
+        )
+        .order_by("reservation_key")
+    )
+    return [rules.ReservationLines(r["reservation_key"], r["pool"], r["confirmed"], r["rejected"]) for r in single] + [
+        rules.ReservationLines(r["reservation_key"], r["share__pool"], r["confirmed"], r["rejected"]) for r in shared
+    ]
+
+
+def _billed_per_reservation(cycle: Cycle, keys: list[str]) -> dict[str, int]:
+    """What every line of the cycle bills under each of these reservations (co-funded lines: each share's part)."""
+    billed = dict(
+        ContributionLine.objects.filter(cycle=cycle, cofunding__isnull=True, reservation_key__in=keys)
+        .values("reservation_key")
+        .annotate(total=Sum("amount"))
+        .values_list("reservation_key", "total")
+    )
+    billed.update(
+        SponsoredShare.objects.filter(sponsored_month__contribution_line__cycle=cycle, reservation_key__in=keys)
+        .values("reservation_key")
+        .annotate(total=Sum("amount"))
+        .values_list("reservation_key", "total")
+    )
+    return billed
+
+
 def chunk_post(*, chunk_id: int, today: date) -> CycleChunk:
     """The ledger for an answered chunk, per pool and reservation (``domain.cycle.chunk_plan``), in one transaction.
     Every entry is idempotent by key, so posting again changes nothing."""
@@ -289,24 +338,9 @@ def chunk_post(*, chunk_id: int, today: date) -> CycleChunk:
         if chunk.state != CycleChunk.State.ANSWERED:
             return chunk
         month = chunk.cycle.month
-        line = ContributionLine.State
-        rows = (
-            ContributionLine.objects.filter(chunk=chunk)
-            .values("reservation_key", "pool")
-            .annotate(
-                confirmed=Sum("amount", filter=Q(state=line.CONFIRMED), default=0),
-                rejected=Sum("amount", filter=Q(state=line.REJECTED), default=0),
-            )
-            .order_by("reservation_key")
-        )
-        lines = [rules.ReservationLines(r["reservation_key"], r["pool"], r["confirmed"], r["rejected"]) for r in rows]
+        lines = _reservation_lines(chunk)
         keys = sorted({item.reservation_key for item in lines})
-        billed = dict(
-            ContributionLine.objects.filter(cycle=chunk.cycle, reservation_key__in=keys)
-            .values("reservation_key")
-            .annotate(total=Sum("amount"))
-            .values_list("reservation_key", "total")
-        )
+        billed = _billed_per_reservation(chunk.cycle, keys)
         reserved = {}
         for key in keys:
             reservation = reservation_post(

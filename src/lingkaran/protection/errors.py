@@ -97,3 +97,17 @@ class ReconciliationNoteRequired(InvalidInput):
 
     code = "reconciliation_note_required"
     default_message = _("Say in a note why this exception is resolved.")
+
+
+# --- Co-funding (docs/subsystems/protection-sponsorships.md, "Co-funding") ------------------------------------------
+
+
+class CoFundingInvalid(InvalidInput):
+    """The shares do not form a co-funding split. ``details['reason']``: ``too_few`` (fewer than two shares),
+    ``too_many`` (more than five), ``share_too_small`` (a share under 1 %), ``not_whole`` (the shares do not add up to
+    100 %) or ``same_funder`` (one funder named twice)."""
+
+    code = "cofunding_invalid"
+    default_message = _(
+        "The shares of a co-funding split must name two to five different funders, each at least 1 %, adding up to 100 %."
+    )

@@ -258,8 +258,70 @@ class AllocationRun(models.Model):
         ordering = ["-created_at", "-id"]
 
 
+class CoFunding(models.Model):
+    """An explicit co-funding split: two or more funders (or campaigns) share every worker-month of a block, each
+    paying ``share_bp`` basis points of the month's amount from its own pool (``CoFundingShare``).
+
+    A co-funded worker-month is one ``SponsoredMonth`` (the claim, unique per worker and month) pointing here instead
+    of at a sponsorship; its parts are ``SponsoredShare`` rows, one per share, each reserved from the share's pool.
+    The month is priced once, at ``source`` (``domain.cofunding.pricing_source``), and divided by
+    ``domain.cofunding.split_amount``."""
+
+    request_key = models.CharField(max_length=120, unique=True)
+    package = models.CharField(_("package"), max_length=12)
+    start_month = models.DateField(_("first month"))
+    months = models.PositiveSmallIntegerField(_("months"))
+    source = models.CharField(_("priced as"), max_length=10, choices=FundingSource.choices)
+    total = models.BigIntegerField(_("reserved (Rp)"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-start_month", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(months__gte=1, months__lte=60), name="protection_cofunding_months_range"
+            ),
+            models.CheckConstraint(condition=models.Q(total__gt=0), name="protection_cofunding_total_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{_('Co-funding')} #{self.pk}"
+
+
+class CoFundingShare(models.Model):
+    """One funder's (or campaign's) part of a co-funding split, in basis points of every month's amount."""
+
+    cofunding = models.ForeignKey(CoFunding, on_delete=models.PROTECT, related_name="shares")
+    position = models.PositiveSmallIntegerField(_("position"))
+    funder = models.ForeignKey("funding.Funder", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    campaign = models.ForeignKey("funding.Campaign", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    pool = models.CharField(_("pool account"), max_length=80)
+    source = models.CharField(_("funding source"), max_length=10, choices=FundingSource.choices)
+    share_bp = models.PositiveIntegerField(_("share (basis points)"))
+    total = models.BigIntegerField(_("reserved (Rp)"))
+
+    class Meta:
+        ordering = ["cofunding_id", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["cofunding", "position"], name="protection_cofunding_share_position"),
+            models.UniqueConstraint(fields=["cofunding", "pool"], name="protection_cofunding_share_pool"),
+            models.CheckConstraint(
+                condition=models.Q(share_bp__gte=100, share_bp__lte=9_900), name="protection_cofunding_share_bp"
+            ),
+        ]
+
+    @property
+    def percent(self) -> str:
+        whole, part = divmod(self.share_bp, 100)
+        return f"{whole}" if not part else f"{whole},{part:02d}".rstrip("0")
+
+
 class Sponsorship(models.Model):
-    """One funder paying one worker's contributions for a block of contribution months, reserved up front."""
+    """One funder paying one worker's contributions for a block of contribution months, reserved up front.
+
+    In a co-funding split each share has its own sponsorship per worker (``cofunding`` and ``share`` set): its
+    ``total`` is that funder's part, its months are ``share_months``."""
 
     class State(models.TextChoices):
         ACTIVE = "active", _("Active")
@@ -286,6 +348,12 @@ class Sponsorship(models.Model):
     request_key = models.CharField(max_length=120, help_text="The business request this block answers.")
     run = models.ForeignKey(AllocationRun, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.ACTIVE)
+    cofunding = models.ForeignKey(
+        CoFunding, on_delete=models.PROTECT, null=True, blank=True, related_name="sponsorships"
+    )
+    share = models.ForeignKey(
+        CoFundingShare, on_delete=models.PROTECT, null=True, blank=True, related_name="sponsorships"
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -293,6 +361,11 @@ class Sponsorship(models.Model):
         ordering = ["-start_month", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["request_key", "worker"], name="protection_sponsorship_once_per_request"),
+            models.CheckConstraint(
+                condition=models.Q(cofunding__isnull=True, share__isnull=True)
+                | models.Q(cofunding__isnull=False, share__isnull=False),
+                name="protection_sponsorship_share_of_split",
+            ),
             models.CheckConstraint(
                 condition=models.Q(months__gte=1, months__lte=60),
                 name="protection_sponsorship_months_range",
@@ -304,9 +377,13 @@ class Sponsorship(models.Model):
 
 
 class SponsoredMonth(models.Model):
-    """A worker-month a sponsorship has committed to pay: the unit the monthly cycle bills and coverage counts.
+    """A worker-month a sponsorship (or a co-funding split) has committed to pay: the unit the monthly cycle bills
+    and coverage counts, and the claim on the worker-month.
 
-    The database allows one row per worker and contribution month, so two funders can never pay the same month."""
+    The database allows one row per worker and contribution month, held either by one sponsorship or by one
+    co-funding split (a CHECK: exactly one of the two; a trigger refuses changing either afterwards), so two funders
+    can never pay the same month unless an explicit split says so. A co-funded month's ``reservation_key`` names the
+    split's month (``cofund:{request}:{YYYY-MM}``); its parts, each reserved in the ledger, are ``SponsoredShare``."""
 
     class State(models.TextChoices):
         RESERVED = "reserved", _("Reserved")
@@ -316,7 +393,12 @@ class SponsoredMonth(models.Model):
 
     worker = models.ForeignKey("registry.Worker", on_delete=models.PROTECT, related_name="+")
     month = models.DateField(_("contribution month"))
-    sponsorship = models.ForeignKey(Sponsorship, on_delete=models.PROTECT, related_name="worker_months")
+    sponsorship = models.ForeignKey(
+        Sponsorship, on_delete=models.PROTECT, null=True, blank=True, related_name="worker_months"
+    )
+    cofunding = models.ForeignKey(
+        CoFunding, on_delete=models.PROTECT, null=True, blank=True, related_name="worker_months"
+    )
     amount = models.BigIntegerField(_("amount (Rp)"))
     reservation_key = models.CharField(max_length=140)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.RESERVED)
@@ -330,8 +412,35 @@ class SponsoredMonth(models.Model):
                 violation_error_code="worker_month_taken",
             ),
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="protection_sponsored_month_amount"),
+            models.CheckConstraint(
+                condition=models.Q(sponsorship__isnull=False, cofunding__isnull=True)
+                | models.Q(sponsorship__isnull=True, cofunding__isnull=False),
+                name="protection_month_one_holder",
+                violation_error_code="worker_month_taken",
+            ),
         ]
         indexes = [models.Index(fields=["month", "state"], name="protection_month_state")]
+
+
+class SponsoredShare(models.Model):
+    """One share's part of a co-funded worker-month: the amount its funder pays, reserved in the ledger under
+    ``reservation_key`` (``sponsor:{request}:s{position}:{YYYY-MM}``, per share and month). The parts of a month
+    add up to its amount. A trigger refuses a part whose month is not held by the same split."""
+
+    sponsored_month = models.ForeignKey(SponsoredMonth, on_delete=models.PROTECT, related_name="shares")
+    cofunding = models.ForeignKey(CoFunding, on_delete=models.PROTECT, related_name="+")
+    share = models.ForeignKey(CoFundingShare, on_delete=models.PROTECT, related_name="months")
+    sponsorship = models.ForeignKey(Sponsorship, on_delete=models.PROTECT, related_name="share_months")
+    amount = models.BigIntegerField(_("amount (Rp)"))
+    reservation_key = models.CharField(max_length=140)
+
+    class Meta:
+        ordering = ["sponsored_month_id", "share_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["sponsored_month", "share"], name="protection_share_once_per_month"),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="protection_share_amount_positive"),
+        ]
+        indexes = [models.Index(fields=["reservation_key"], name="protection_share_reservation")]
 
 
 # =====================================================================================================================
@@ -425,6 +534,7 @@ class ContributionLine(models.Model):
     sponsored_month = models.OneToOneField(
         SponsoredMonth, on_delete=models.PROTECT, null=True, blank=True, related_name="contribution_line"
     )
+    cofunding = models.ForeignKey(CoFunding, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     pool = models.CharField(_("pool account"), max_length=120)
     reservation_key = models.CharField(max_length=200, blank=True)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.DUE)

@@ -6,6 +6,9 @@ Three ways in, one way to commit:
 - ``allocation_run`` with criteria requests: the allocation engine (``domain/allocation.py``) picks;
 - ``pool_enrol``: a campaign's pool enrols the next eligible workers, a whole block each, while it can pay for one.
 
+``sponsor_cofunded`` is the directed way in for an explicit co-funding split: two or more funders share every
+worker-month, each part reserved from its own pool (``cofunding_commit``).
+
 ``sponsorships_commit`` writes the blocks: one ``Sponsorship`` per worker, one ``SponsoredMonth`` per worker-month
 (the database refuses a second funder on the same worker-month), and one ledger reservation per request and month,
 at the tariff of each month. It checks the pool first and answers ``pool_insufficient`` with what is available and
@@ -38,9 +41,18 @@ from lingkaran.ledger.selectors import balance_of
 from lingkaran.ledger.services import AccountSpec, account_open, reservation_create
 from lingkaran.protection import selectors as tariff_selectors
 from lingkaran.protection.domain import allocation as engine
+from lingkaran.protection.domain import cofunding as split_rules
 from lingkaran.protection.domain.tariffs import FundingSource, Package, add_months, month_start
-from lingkaran.protection.errors import PoolInsufficient, SponsorshipRefused, WorkerMonthTaken
-from lingkaran.protection.models import AllocationRun, SponsoredMonth, Sponsorship, SponsorshipKind
+from lingkaran.protection.errors import CoFundingInvalid, PoolInsufficient, SponsorshipRefused, WorkerMonthTaken
+from lingkaran.protection.models import (
+    AllocationRun,
+    CoFunding,
+    CoFundingShare,
+    SponsoredMonth,
+    SponsoredShare,
+    Sponsorship,
+    SponsorshipKind,
+)
 from lingkaran.registry.models import Worker, WorkerStatus
 
 SOURCE_OF_FUNDER = {
@@ -559,3 +571,310 @@ def pool_enrol(*, campaign: Campaign, as_of: date, by, block_months: int | None 
         funder_id=campaign.funder_id,
         campaign_id=campaign.pk,
     )
+
+
+# --- Co-funding splits ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShareSpec:
+    """One funder's part of a co-funding split, in basis points (6000 = 60 %)."""
+
+    funder: Funder
+    share_bp: int
+
+
+@dataclass(frozen=True)
+class SharePlan:
+    position: int
+    funder: Funder
+    share_bp: int
+    source: str
+    pool: str
+    per_worker: dict[int, tuple[int, ...]]  # worker id → the share's part of each month
+    available: int
+
+    @property
+    def total(self) -> int:
+        return sum(sum(parts) for parts in self.per_worker.values())
+
+    @property
+    def enough(self) -> bool:
+        return self.total <= self.available
+
+
+@dataclass(frozen=True)
+class CoFundingPlan:
+    """What a co-funded block would reserve: the month amounts (priced once, at ``source``) and each share's parts."""
+
+    key: str
+    start: date
+    months: int
+    package: str
+    source: str
+    worker_ids: list[int]
+    month_amounts: dict[int, tuple[int, ...]]  # worker id → the whole amount of each month
+    shares: tuple[SharePlan, ...]
+    not_verified: list[int]
+    refused: dict[str, list[str]]
+
+    @property
+    def total(self) -> int:
+        return sum(sum(amounts) for amounts in self.month_amounts.values())
+
+    @property
+    def enough(self) -> bool:
+        return all(share.enough for share in self.shares)
+
+    @property
+    def can_commit(self) -> bool:
+        return self.enough and not self.not_verified and not self.refused and bool(self.worker_ids)
+
+    def month_totals(self) -> list[tuple[date, int, tuple[int, ...]]]:
+        """Per month: its first day, the whole amount over every worker, and each share's part of it."""
+        out = []
+        for i in range(self.months):
+            whole = sum(amounts[i] for amounts in self.month_amounts.values())
+            parts = tuple(sum(p[i] for p in share.per_worker.values()) for share in self.shares)
+            out.append((add_months(self.start, i), whole, parts))
+        return out
+
+
+def _check_shares(shares: Sequence[ShareSpec]) -> None:
+    try:
+        split_rules.check_split([s.share_bp for s in shares])
+    except split_rules.SplitInvalid as exc:
+        raise CoFundingInvalid(details={"reason": exc.code}) from None
+    if len({s.funder.pk for s in shares}) != len(shares):
+        raise CoFundingInvalid(details={"reason": "same_funder"})
+
+
+def cofunding_plan(
+    *, shares: Sequence[ShareSpec], worker_ids: Sequence[int], start: date, months: int, package: str
+) -> CoFundingPlan:
+    """Price a co-funded block and split every worker-month between the shares, with each pool's balance and the
+    workers any of the funders may not pay (zakat, APBD region), without writing anything. Raises
+    ``cofunding_invalid`` for shares that are no split and ``tariff_not_in_force`` for a month without a tariff."""
+    _check_shares(shares)
+    start = month_start(start)
+    ids = sorted(set(worker_ids))
+    sources = [_source_of(s.funder).value for s in shares]
+    source = split_rules.pricing_source(sources)
+    key = (
+        "cofund:"
+        + _fingerprint(
+            {
+                "shares": [[s.funder.pk, s.share_bp] for s in shares],
+                "workers": ids,
+                "start": start,
+                "months": months,
+                "package": package,
+            }
+        )[:32]
+    )
+    found = {c.worker_id: c for c in candidates(as_of=start, worker_ids=ids)}
+    refused: dict[str, list[str]] = {}
+    for spec, share_source in zip(shares, sources, strict=True):
+        request = engine.Request(
+            key=key,
+            source=FundingSource(share_source),
+            criteria=engine.Criteria(),
+            start=start,
+            months=months,
+            package=package,
+            workers=max(1, len(ids)),
+            funder_region=(spec.funder.region_code or None) if share_source == FundingSource.APBD else None,
+        )
+        for wid, candidate in found.items():
+            for reason in engine.refusals(candidate, request):
+                reasons = refused.setdefault(str(wid), [])
+                if reason.value not in reasons:
+                    reasons.append(reason.value)
+    rules = rules_for(start, months)
+    amounts = {
+        wid: month_amounts(
+            rules, income=c.income, sector=c.sector, package=package, source=source, first=start, count=months
+        )
+        for wid, c in sorted(found.items())
+    }
+    bps = [s.share_bp for s in shares]
+    parts = {wid: [split_rules.split_amount(a, bps) for a in month_list] for wid, month_list in amounts.items()}
+    plans = []
+    for position, (spec, share_source) in enumerate(zip(shares, sources, strict=True), start=1):
+        pool = funding_accounts.funder_pool(spec.funder.pk)
+        plans.append(
+            SharePlan(
+                position=position,
+                funder=spec.funder,
+                share_bp=spec.share_bp,
+                source=share_source,
+                pool=pool,
+                per_worker={wid: tuple(p[position - 1] for p in split) for wid, split in parts.items()},
+                available=balance_of(pool),
+            )
+        )
+    return CoFundingPlan(
+        key=key,
+        start=start,
+        months=months,
+        package=package,
+        source=source,
+        worker_ids=ids,
+        month_amounts=amounts,
+        shares=tuple(plans),
+        not_verified=[wid for wid in ids if wid not in found],
+        refused=refused,
+    )
+
+
+def sponsor_cofunded(
+    *, shares: Sequence[ShareSpec], worker_ids: Sequence[int], start: date, months: int, package: str, by
+) -> list[Sponsorship]:
+    """Two or more funders share the named verified workers' months from ``start``: every worker-month is priced once
+    and split by ``split_amount``; each share is reserved from its own pool, per share and month. All or nothing:
+    a worker any of the funders may not pay, or a pool that cannot pay its share, reserves nothing."""
+    require(by, Capability.MANAGE_SPONSORSHIPS)
+    plan = cofunding_plan(shares=shares, worker_ids=worker_ids, start=start, months=months, package=package)
+    existing = CoFunding.objects.filter(request_key=plan.key).first()
+    if existing is not None:
+        return list(existing.sponsorships.order_by("pk"))
+    if not plan.worker_ids or plan.refused or plan.not_verified:
+        raise SponsorshipRefused(details={"not_verified": plan.not_verified, "refused": plan.refused})
+    return cofunding_commit(plan=plan, by=by)
+
+
+def cofunding_commit(*, plan: CoFundingPlan, by) -> list[Sponsorship]:
+    """Write a co-funded block in one transaction: the split and its shares, a sponsorship per share and worker, one
+    ``SponsoredMonth`` per worker-month held by the split (the database refuses a month another sponsorship or split
+    holds), its parts, and one ledger reservation per share and month (``sponsor:{request}:s{n}:{YYYY-MM}``)."""
+    short = [{"pool": s.pool, "available": s.available, "needed": s.total} for s in plan.shares if not s.enough]
+    if short:
+        raise PoolInsufficient(details={**short[0], "pools": short})
+    held = {s.position: _open_reserved(s.pool) for s in plan.shares}
+    start, months = plan.start, plan.months
+    with transaction.atomic():
+        cofunding = CoFunding.objects.create(
+            request_key=plan.key,
+            package=plan.package,
+            start_month=start,
+            months=months,
+            source=plan.source,
+            total=plan.total,
+            created_by=by,
+        )
+        share_rows = {
+            s.position: CoFundingShare.objects.create(
+                cofunding=cofunding,
+                position=s.position,
+                funder=s.funder,
+                pool=s.pool,
+                source=s.source,
+                share_bp=s.share_bp,
+                total=s.total,
+            )
+            for s in plan.shares
+        }
+        sponsorships = Sponsorship.objects.bulk_create(
+            [
+                Sponsorship(
+                    worker_id=wid,
+                    kind=SponsorshipKind.DIRECTED,
+                    source=s.source,
+                    funder_id=s.funder.pk,
+                    pool=s.pool,
+                    package=plan.package,
+                    start_month=start,
+                    months=months,
+                    total=sum(parts),
+                    request_key=f"{plan.key}:s{s.position}",
+                    cofunding=cofunding,
+                    share=share_rows[s.position],
+                    created_by=by,
+                )
+                for s in plan.shares
+                for wid, parts in sorted(s.per_worker.items())
+            ]
+        )
+        sponsorship_of = {(row.share_id, row.worker_id): row for row in sponsorships}
+        claims = [
+            SponsoredMonth(
+                worker_id=wid,
+                month=add_months(start, i),
+                cofunding=cofunding,
+                amount=amount,
+                reservation_key=f"{plan.key}:{add_months(start, i):%Y-%m}",
+            )
+            for wid, amounts in sorted(plan.month_amounts.items())
+            for i, amount in enumerate(amounts)
+        ]
+        try:
+            with transaction.atomic():
+                claims = SponsoredMonth.objects.bulk_create(claims, batch_size=5000)
+        except IntegrityError:
+            taken = sorted(
+                set(
+                    SponsoredMonth.objects.filter(
+                        worker_id__in=plan.worker_ids, month__gte=start, month__lt=add_months(start, months)
+                    ).values_list("worker_id", flat=True)
+                )
+            )
+            raise WorkerMonthTaken(details={"workers": taken}) from None
+        claim_of = {(c.worker_id, c.month): c for c in claims}
+        per_share_month: dict[tuple[int, date], int] = defaultdict(int)
+        parts = []
+        for s in plan.shares:
+            share = share_rows[s.position]
+            for wid, amounts in sorted(s.per_worker.items()):
+                for i, amount in enumerate(amounts):
+                    month = add_months(start, i)
+                    per_share_month[(s.position, month)] += amount
+                    parts.append(
+                        SponsoredShare(
+                            sponsored_month=claim_of[(wid, month)],
+                            cofunding=cofunding,
+                            share=share,
+                            sponsorship=sponsorship_of[(share.pk, wid)],
+                            amount=amount,
+                            reservation_key=_share_reservation_key(plan.key, s.position, month),
+                        )
+                    )
+        SponsoredShare.objects.bulk_create(parts, batch_size=5000)
+        pools = {s.position: s.pool for s in plan.shares}
+        for (position, month), amount in sorted(per_share_month.items()):
+            reservation_create(
+                key=_share_reservation_key(plan.key, position, month),
+                pool=pools[position],
+                held_in=held[position],
+                amount=amount,
+                effective_on=timezone.localdate(),
+                description=f"co-funded {plan.key} share {position} {month:%Y-%m}",
+                metadata={
+                    "request": plan.key,
+                    "share": position,
+                    "month": f"{month:%Y-%m}",
+                    "workers": len(plan.worker_ids),
+                },
+            )
+        audit_record(
+            actor=by,
+            action="sponsorships.cofund",
+            object_type="protection.cofunding",
+            object_id=str(cofunding.pk),
+            details={
+                "request": plan.key,
+                "workers": len(plan.worker_ids),
+                "months": months,
+                "start": f"{start:%Y-%m}",
+                "total": plan.total,
+                "priced_as": plan.source,
+                "shares": [
+                    {"funder": s.funder.pk, "share_bp": s.share_bp, "pool": s.pool, "total": s.total}
+                    for s in plan.shares
+                ],
+            },
+        )
+    return sorted(sponsorships, key=lambda row: row.pk)
+
+
+def _share_reservation_key(request_key: str, position: int, month: date) -> str:
+    return f"sponsor:{request_key}:s{position}:{month:%Y-%m}"
