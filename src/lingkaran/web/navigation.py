@@ -51,6 +51,12 @@ NAVIGATION: list[NavItem] = [
         _("Sponsorships"),
         roles=frozenset({RoleName.OPERATOR, RoleName.FINANCE, RoleName.FUNDER}),
     ),
+    NavItem(
+        "web:funder_protection_pick",
+        _("Protection funded"),
+        roles=frozenset({RoleName.OPERATOR, RoleName.FINANCE, RoleName.AUDITOR, RoleName.FUNDER}),
+    ),
+    NavItem("web:coverage_overview", _("Coverage"), capability=Capability.VIEW_ALL_REGIONS),
     NavItem("web:my_donations", _("My donations")),
     NavItem("web:user_list", _("Users"), capability=Capability.MANAGE_USERS),
     NavItem("web:token_list", _("API tokens"), capability=Capability.MANAGE_API_TOKENS),

@@ -3,6 +3,7 @@ from django.urls import path
 
 import lingkaran.web.views_coverage as views_coverage
 import lingkaran.web.views_cycles as views_cycles
+import lingkaran.web.views_funder_protection as views_funder_protection
 import lingkaran.web.views_sponsorships as views_sponsorships
 from lingkaran.web import views, views_agency, views_funding, views_imports, views_protection, views_registry
 
@@ -52,3 +53,6 @@ urlpatterns += views_coverage.urlpatterns
 
 # The monthly contribution cycle in the back office (runs, progress, lines) and reconciliation with the agency.
 urlpatterns += views_cycles.urlpatterns
+
+# The funder view of protection (worker-months, workers, blocks ending, the trace from a payment) and coverage overview.
+urlpatterns += views_funder_protection.urlpatterns
