@@ -487,3 +487,255 @@ def coverage_check(request, payload: CoverageCheckIn):
         protected_through=_month(answer.protected_through),
         pay_before=answer.pay_before,
     )
+
+
+# --- The funder view (issue #5 item 9) -------------------------------------------------------------------------------
+# Reads go through ``protection.selectors_funder``, as the pages do: operators, finance officers and auditors see any
+# funder; a funder user (or its token) only its own (another funder: 404); other roles 403. A donation's trace is open
+# to its donor, its funder's users and those staff. Workers appear as a masked NIK and a kabupaten/kota code only.
+# Attribution of pooled money: first in, first out (docs/subsystems/protection-funder-view.md).
+
+WorkerMonthState = Literal["reserved", "paid", "rejected", "released"]
+
+
+class StateFiguresOut(Schema):
+    months: int
+    amount: int = Field(..., description="Rupiah.")
+
+
+class FunderLedgerOut(Schema):
+    received: int = Field(..., description="Money into the funder's pools (and its campaigns'), net of refunds.")
+    held_in_reserve: int = Field(..., description="Balance of the pools' reserved accounts (`liability:reserved:…`).")
+    available: int = Field(..., description="Balance of the pools (`liability:pool:…`).")
+    reserve_ties: bool = Field(..., description="The reserved worker-months add up to `held_in_reserve`.")
+
+
+class MonthFiguresOut(Schema):
+    month: str
+    reserved: StateFiguresOut
+    paid: StateFiguresOut
+    rejected: StateFiguresOut
+    released: StateFiguresOut
+
+
+class BlockEndingOut(Schema):
+    sponsorship_id: int
+    worker_id: int
+    worker_nik_masked: str
+    regency_code: str = Field(..., description="The worker's kabupaten/kota (Kemendagri code), never the village.")
+    start_month: str
+    last_month: str
+    renewed: bool = Field(..., description="The worker already has a later month reserved or paid.")
+
+
+class FunderProtectionOut(Schema):
+    funder_id: int
+    funder_name: str
+    as_of: date
+    worker_months: dict[Literal["reserved", "paid", "rejected", "released", "funded"], StateFiguresOut]
+    workers_funded: int = Field(..., description="Workers with at least one month reserved or paid.")
+    workers_protected_now: int = Field(..., description="Workers with a paid month equal to the month of `as_of`.")
+    latest_paid_month: str | None
+    workers_in_latest_paid_month: int
+    blocks_ending_count: int = Field(..., description="Blocks whose last month ends within 60 days of `as_of`.")
+    blocks_ending: list[BlockEndingOut] = Field(..., description="The first 100 of them, soonest first.")
+    ledger: FunderLedgerOut
+    months: list[MonthFiguresOut] = Field(..., description="Per contribution month, from the first funded to the last.")
+
+
+class AsOfQuery(Schema):
+    on: date | None = Field(None, description="Figures as of this day (default: today).")
+
+
+def _figures(figures) -> dict:
+    return {"months": figures.months, "amount": figures.amount}
+
+
+@router.get(
+    "/funders/{funder_id}/protection",
+    response=FunderProtectionOut,
+    summary="A funder's protection: worker-months by state, workers protected now, blocks ending, reserved vs paid",
+)
+def funder_protection(request, funder_id: int, query: Query[AsOfQuery]):
+    from lingkaran.protection import selectors_funder as funder_reads
+
+    scope = funder_reads.funder_scope(request.user, funder_id)
+    today = query.on or timezone.localdate()
+    s = funder_reads.summary(scope, today=today)
+    ending = list(funder_reads.blocks_ending(scope, today=today)[:100])
+    return {
+        "funder_id": scope.funder.pk,
+        "funder_name": scope.funder.name,
+        "as_of": today,
+        "worker_months": {
+            "reserved": _figures(s.reserved),
+            "paid": _figures(s.paid),
+            "rejected": _figures(s.rejected),
+            "released": _figures(s.released),
+            "funded": _figures(s.funded),
+        },
+        "workers_funded": s.workers_funded,
+        "workers_protected_now": s.workers_protected_now,
+        "latest_paid_month": _month(s.latest_paid_month),
+        "workers_in_latest_paid_month": s.workers_in_latest_paid_month,
+        "blocks_ending_count": s.blocks_ending,
+        "blocks_ending": [
+            {
+                "sponsorship_id": b.pk,
+                "worker_id": b.worker_id,
+                "worker_nik_masked": b.worker.nik_masked,
+                "regency_code": b.regency or "",
+                "start_month": _month(b.start_month),
+                "last_month": _month(b.last_month),
+                "renewed": b.renewed,
+            }
+            for b in ending
+        ],
+        "ledger": {
+            "received": s.ledger.received,
+            "held_in_reserve": s.ledger.held_in_reserve,
+            "available": s.ledger.available,
+            "reserve_ties": s.reserve_ties,
+        },
+        "months": [
+            {"month": _month(p.month), **{state: _figures(f) for state, f in p.by_state.items()}}
+            for p in funder_reads.monthly_series(scope)
+        ],
+    }
+
+
+class CoveredMonthOut(Schema):
+    month: str
+    state: WorkerMonthState
+    amount: int
+
+
+class CoveredWorkerOut(Schema):
+    worker_id: int
+    worker_nik_masked: str
+    regency_code: str
+    first_month: str
+    last_month: str
+    months_paid: int
+    months_reserved: int
+    amount_paid: int
+    amount_reserved: int
+    protected_now: bool
+    months: list[CoveredMonthOut] = Field(..., description="Every month of the worker funded by this funder.")
+
+
+class CoveredWorkersPage(Schema):
+    items: list[CoveredWorkerOut]
+    count: int
+    limit: int
+    offset: int
+    next: int | None
+
+
+class PageQuery(Schema):
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0)
+    on: date | None = Field(None, description="`protected_now` as of this day (default: today).")
+
+
+def _funder_page(rows, query: PageQuery) -> tuple[list, int, int | None]:
+    count = rows.count()
+    end = query.offset + query.limit
+    return list(rows[query.offset : end]), count, (end if end < count else None)
+
+
+@router.get(
+    "/funders/{funder_id}/protection/workers",
+    response=CoveredWorkersPage,
+    summary="The workers a funder's money covers (masked NIK, kabupaten/kota) with their months, by first month",
+)
+def funder_protection_workers(request, funder_id: int, query: Query[PageQuery]):
+    from lingkaran.protection import selectors_funder as funder_reads
+
+    scope = funder_reads.funder_scope(request.user, funder_id)
+    covered = funder_reads.covered_workers(scope, today=query.on or timezone.localdate())
+    rows, count, following = _funder_page(covered, query)
+    months = funder_reads.months_of_workers(scope, [r["worker_id"] for r in rows])
+    items = [
+        {
+            "worker_id": r["worker_id"],
+            "worker_nik_masked": r["nik_masked"],
+            "regency_code": r["regency"] or "",
+            "first_month": _month(r["first_month"]),
+            "last_month": _month(r["last_month"]),
+            "months_paid": r["months_paid"],
+            "months_reserved": r["months_reserved"],
+            "amount_paid": r["amount_paid"],
+            "amount_reserved": r["amount_reserved"],
+            "protected_now": bool(r["protected_now"]),
+            "months": [
+                {"month": _month(m), "state": state, "amount": amount} for m, state, amount in months[r["worker_id"]]
+            ],
+        }
+        for r in rows
+    ]
+    return {"items": items, "count": count, "limit": query.limit, "offset": query.offset, "next": following}
+
+
+class TracedMonthOut(Schema):
+    worker_nik_masked: str
+    regency_code: str
+    month: str
+    amount: int = Field(..., description="The whole month's contribution.")
+    attributed: int = Field(..., description="The part of it this donation paid (a month may be shared by two).")
+    state: Literal["reserved", "paid"]
+
+
+class DonationTraceOut(Schema):
+    donation_id: int
+    pool: str | None = Field(..., description="The ledger account the donation went into; null while unpaid.")
+    received: int = Field(..., description="The donation net of refunds (0 while unpaid).")
+    attributed: int = Field(..., description="What of it pays worker-months (first in, first out).")
+    unspent: int
+    paid: int = Field(..., description="Rupiah of it in months paid to the agency.")
+    reserved: int = Field(..., description="Rupiah of it in months reserved, not yet paid.")
+    items: list[TracedMonthOut]
+    count: int
+    limit: int
+    offset: int
+    next: int | None
+
+
+@router.get(
+    "/donations/{donation_id}/worker-months",
+    response=DonationTraceOut,
+    summary="The worker-months one donation paid (pooled money attributed first in, first out)",
+    description=(
+        "For the donation's donor, the users of the funder it went to, and operators, finance officers and auditors; "
+        "anyone else gets 404."
+    ),
+)
+def donation_worker_months(request, donation_id: int, query: Query[PageQuery]):
+    from lingkaran.protection import selectors_funder as funder_reads
+
+    donation, trace = funder_reads.donation_trace(request.user, donation_id)
+    rows, count, following = _funder_page(trace.months, query) if trace.receipt else ([], 0, None)
+    return {
+        "donation_id": donation.pk,
+        "pool": trace.receipt.pool if trace.receipt else None,
+        "received": trace.receipt.net if trace.receipt else 0,
+        "attributed": trace.attributed,
+        "unspent": (trace.receipt.net - trace.attributed) if trace.receipt else 0,
+        "paid": trace.by_state.get("paid", 0),
+        "reserved": trace.by_state.get("reserved", 0),
+        "items": [
+            {
+                "worker_nik_masked": m.worker.nik_masked,
+                "regency_code": m.regency or "",
+                "month": _month(m.month),
+                "amount": m.amount,
+                "attributed": funder_reads.attributed_of(m, trace),
+                "state": m.state,
+            }
+            for m in rows
+        ],
+        "count": count,
+        "limit": query.limit,
+        "offset": query.offset,
+        "next": following,
+    }
