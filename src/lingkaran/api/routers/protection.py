@@ -489,6 +489,233 @@ def coverage_check(request, payload: CoverageCheckIn):
     )
 
 
+# --- The monthly contribution cycle (docs/subsystems/protection-cycle.md, docs/api.md "Cycles") ---------------------
+# Reads go through ``protection.reconciliation`` as the /cycles/ pages do: money staff (``view_money``: operators,
+# finance, auditors); other roles, funders included, get 403. Running a month is finance's (``manage_money``) and calls
+# ``protection.cycle.cycle_run``, the service the page and ``lingkaran cycle run`` call. Workers appear masked.
+
+CycleStateName = Literal["running", "submitted", "done"]
+ChunkStateName = Literal["billed", "submitted", "answered", "posted"]
+LineStateName = Literal["due", "submitted", "confirmed", "rejected"]
+
+
+def _cycle_month(text: str) -> date:
+    from lingkaran.protection.domain import cycle as cycle_rules
+
+    month = cycle_rules.parse_month(text)
+    if month is None:
+        raise InvalidInput(details={"fields": {"month": [_("Write the month as YYYY-MM, for example 2027-04.")]}})
+    return month
+
+
+class CycleFields(Schema):
+    month: str = Field(..., description="The contribution month, YYYY-MM.")
+    state: CycleStateName = Field(..., description="`submitted`: some lines still wait for the agency's answer.")
+    lines: int
+    total: int = Field(..., description="Rupiah billed.")
+    confirmed: int
+    confirmed_amount: int
+    rejected: int
+    rejected_amount: int
+    started_at: datetime
+    finished_at: datetime | None
+
+
+class CycleOut(CycleFields):
+    @staticmethod
+    def resolve_month(obj) -> str:
+        return _month(obj.month)
+
+    @staticmethod
+    def resolve_lines(obj) -> int:
+        return obj.line_count
+
+    @staticmethod
+    def resolve_total(obj) -> int:
+        return obj.total_amount
+
+    @staticmethod
+    def resolve_confirmed(obj) -> int:
+        return obj.confirmed_count
+
+    @staticmethod
+    def resolve_rejected(obj) -> int:
+        return obj.rejected_count
+
+
+class CycleChunkOut(Schema):
+    province: str = Field(..., description="Two-digit province code: one chunk and one agency payment batch each.")
+    state: ChunkStateName
+    lines: int
+    total: int
+    confirmed_amount: int
+    rejected_amount: int
+    posted_at: datetime | None
+
+
+class RejectionReasonOut(Schema):
+    code: str = Field(..., description="The stable reason code (see docs/subsystems/agency.md).")
+    text: str = Field(..., description="The reason in words, in the request's language.")
+    lines: int
+
+
+class CycleDetailOut(CycleFields):
+    held_back: int = Field(..., description="Reserved worker-months of the month that no line bills yet.")
+    chunks: list[CycleChunkOut]
+    rejection_reasons: list[RejectionReasonOut]
+
+
+def _cycle_detail(month: date) -> dict:
+    from lingkaran.protection import reconciliation as recon
+    from lingkaran.protection.agency import messages as agency_words
+    from lingkaran.protection.cycle import cycle_summary
+
+    cycle = recon.cycle_for(month)
+    summary = cycle_summary(month)
+    return {
+        "month": _month(cycle.month),
+        **{name: getattr(cycle, name) for name in ("state", "started_at", "finished_at")},
+        "lines": cycle.line_count,
+        "total": cycle.total_amount,
+        "confirmed": cycle.confirmed_count,
+        "confirmed_amount": cycle.confirmed_amount,
+        "rejected": cycle.rejected_count,
+        "rejected_amount": cycle.rejected_amount,
+        "held_back": summary.held_back,
+        "chunks": [
+            {
+                "province": chunk.province,
+                "state": chunk.state,
+                "lines": chunk.line_count,
+                "total": chunk.total_amount,
+                "confirmed_amount": chunk.confirmed_amount,
+                "rejected_amount": chunk.rejected_amount,
+                "posted_at": chunk.posted_at,
+            }
+            for chunk in sorted(cycle.chunks.all(), key=lambda c: c.province)
+        ],
+        "rejection_reasons": [
+            {"code": code, "text": agency_words.reason_text(code), "lines": count}
+            for code, count in recon.line_reasons(month)
+        ],
+    }
+
+
+@router.get(
+    "/cycles",
+    response=list[CycleOut],
+    summary="Every monthly cycle, the latest month first (money staff)",
+)
+@paginate(LimitOffset)
+def cycle_list(request):
+    from lingkaran.protection import reconciliation as recon
+
+    recon.require_read(request.user)
+    return recon.cycles()
+
+
+@router.get(
+    "/cycles/{month}",
+    response=CycleDetailOut,
+    summary="One month's cycle: state, totals, each province's chunk, lines per rejection reason",
+    description="Errors: `invalid_input` (422, a month not written YYYY-MM), `not_found` (404, no cycle for the "
+    "month yet), `forbidden` (403).",
+)
+def cycle_detail(request, month: str):
+    from lingkaran.protection import reconciliation as recon
+
+    recon.require_read(request.user)
+    return _cycle_detail(_cycle_month(month))
+
+
+@router.post(
+    "/cycles/{month}/run",
+    response=CycleDetailOut,
+    summary="Run (or complete) the cycle of a contribution month: bill, pay the agency, post the ledger (finance)",
+    description=(
+        "The service the /cycles/ page and `lingkaran cycle run` call: idempotent (running a month again bills "
+        "nothing twice and finishes what an interrupted run left) and one run per month at a time. Answers the "
+        "month as `GET /cycles/{month}` does. Errors: `forbidden` (403, without `manage_money`), `invalid_input` "
+        "(422), `cycle_nothing_due` (422, no reserved worker-month in that month), `tariff_not_in_force` (422), "
+        "`cycle_running` (409, another run of the month holds it), `cycle_ledger_mismatch` (409)."
+    ),
+)
+def cycle_run_month(request, month: str):
+    from lingkaran.protection import reconciliation as recon
+    from lingkaran.protection.cycle import cycle_run
+
+    require(request.user, recon.RUN)
+    when = _cycle_month(month)
+    cycle_run(month=when, actor=request.user, today=timezone.localdate())
+    return _cycle_detail(when)
+
+
+class CycleLineOut(Schema):
+    id: int
+    worker_id: int
+    worker_nik_masked: str
+    province: str
+    month: str
+    amount: int
+    kind: Literal["sponsored", "co_paid", "bridged", "self"]
+    funding_source: Source
+    funder_id: int | None
+    funder_name: str
+    state: LineStateName
+    reason: str = Field(..., description="The rejection reason code, or empty.")
+    reason_text: str = Field(..., description="The reason in words (with the agency's own words), or empty.")
+    agency_reference: str
+
+    @staticmethod
+    def resolve_worker_nik_masked(obj) -> str:
+        return obj.worker.nik_masked
+
+    @staticmethod
+    def resolve_province(obj) -> str:
+        return obj.chunk.province
+
+    @staticmethod
+    def resolve_month(obj) -> str:
+        return _month(obj.month)
+
+    @staticmethod
+    def resolve_funder_id(obj) -> int | None:
+        return obj.sponsorship.funder_id if obj.sponsorship else None
+
+    @staticmethod
+    def resolve_funder_name(obj) -> str:
+        return obj.sponsorship.funder.name if obj.sponsorship and obj.sponsorship.funder else ""
+
+    @staticmethod
+    def resolve_reason_text(obj) -> str:
+        from lingkaran.protection.agency import messages as agency_words
+
+        return agency_words.reason_text(obj.reason, obj.reason_text) if obj.reason else ""
+
+
+class CycleLineQuery(Schema):
+    state: LineStateName | None = None
+    province: str | None = Field(None, pattern=r"^[0-9]{2}$", description="Two-digit province code.")
+    reason: str | None = Field(None, max_length=40, description="A rejection reason code.")
+
+
+@router.get(
+    "/cycles/{month}/lines",
+    response=list[CycleLineOut],
+    summary="A month's contribution lines (workers masked), by province then line, with filters",
+)
+@paginate(LimitOffset)
+def cycle_lines(request, month: str, filters: Query[CycleLineQuery]):
+    from lingkaran.protection import reconciliation as recon
+
+    recon.require_read(request.user)
+    when = _cycle_month(month)
+    recon.cycle_for(when)  # 404 before an empty page
+    return recon.cycle_lines(
+        when, recon.LineFilter(state=filters.state or "", province=filters.province or "", reason=filters.reason or "")
+    )
+
+
 # --- The funder view (issue #5 item 9) -------------------------------------------------------------------------------
 # Reads go through ``protection.selectors_funder``, as the pages do: operators, finance officers and auditors see any
 # funder; a funder user (or its token) only its own (another funder: 404); other roles 403. A donation's trace is open
