@@ -199,3 +199,10 @@ def test_the_indonesian_page(client, login, funder_world):
     response = client.get(f"/protection/funders/{funder_world['own'].pk}/?on=2027-04-10")
     assert "Perlindungan yang didanai" in text_of(response)
     assert figure(response, "ledger-available") == "Rp 33.600"
+
+
+def test_the_funders_dashboard_links_to_its_protection(client, login, funder_world):
+    login(funder_world["csr"], language="en")
+    page = client.get("/dashboard/").content.decode()
+    assert f'href="/protection/funders/{funder_world["own"].pk}/" data-testid="impact-link"' in page
+    assert 'href="/protection/funders/"' in page  # the navigation entry
