@@ -69,8 +69,14 @@ def sponsorships_filtered(user, filters: SponsorshipFilter) -> QuerySet[Sponsors
     if filters.state:
         qs = qs.filter(state=filters.state)
     if filters.month:
-        qs = qs.filter(worker_months__month=month_start(filters.month))
-    return qs.prefetch_related("worker_months").order_by("-start_month", "-id")
+        month = month_start(filters.month)
+        covering = Sponsorship.objects.filter(
+            Q(worker_months__month=month) | Q(share_months__sponsored_month__month=month)
+        ).values("pk")
+        qs = qs.filter(pk__in=covering)
+    return qs.prefetch_related("worker_months", "share_months__sponsored_month", "cofunding__shares__funder").order_by(
+        "-start_month", "-id"
+    )
 
 
 @dataclass(frozen=True)

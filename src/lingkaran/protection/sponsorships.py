@@ -330,9 +330,23 @@ def sponsor_directed(
     package: str,
     by,
     agreement: Agreement | None = None,
+    cofund_with: Sequence[ShareSpec] = (),
 ) -> list[Sponsorship]:
-    """A funder pays for the named verified workers for ``months`` from ``start``. All or nothing."""
+    """A funder pays for the named verified workers for ``months`` from ``start``. All or nothing.
+
+    ``cofund_with``: other funders and their shares of every month (basis points); the funder pays the rest. The
+    block is then an explicit co-funding split (``sponsor_cofunded``)."""
     require(by, Capability.MANAGE_SPONSORSHIPS)
+    if cofund_with:
+        own = split_rules.WHOLE - sum(s.share_bp for s in cofund_with)
+        return sponsor_cofunded(
+            shares=[ShareSpec(funder, own), *cofund_with],
+            worker_ids=worker_ids,
+            start=start,
+            months=months,
+            package=package,
+            by=by,
+        )
     start = month_start(start)
     worker_ids = sorted(set(worker_ids))
     source = _source_of(funder)
@@ -621,6 +635,12 @@ class CoFundingPlan:
     @property
     def total(self) -> int:
         return sum(sum(amounts) for amounts in self.month_amounts.values())
+
+    @property
+    def source_label(self) -> str:
+        from lingkaran.protection.models import FundingSource as SourceChoices
+
+        return str(dict(SourceChoices.choices).get(self.source, self.source))
 
     @property
     def enough(self) -> bool:

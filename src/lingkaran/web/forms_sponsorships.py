@@ -84,12 +84,38 @@ class DirectedForm(BlockFields):
         label=_("Worker ids"), required=False, help_text=_("Or paste worker ids, separated by commas.")
     )
 
-    field_order = ["funder", "worker_ids", "start", "months", "package"]
+    cofunder = forms.TypedChoiceField(
+        label=_("Co-fund with"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        help_text=_("Optional: another funder who pays a share of every month from its own pool."),
+    )
+    cofunder_share = forms.IntegerField(
+        label=_("The co-funder's share (%)"),
+        required=False,
+        min_value=1,
+        max_value=99,
+        help_text=_("The first funder pays the rest. Each month is split to the rupiah; both pools must hold enough."),
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+
+    field_order = ["funder", "worker_ids", "start", "months", "package", "cofunder", "cofunder_share"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         picked = self.data.getlist("worker") if self.is_bound and hasattr(self.data, "getlist") else []
         self.fields["worker"].choices = [(p, p) for p in picked if str(p).isdigit()]
+        self.fields["cofunder"].choices = _funder_choices(self.funders.values(), _("Nobody (one funder)"))
+
+    def clean_cofunder(self):
+        pk = self.cleaned_data.get("cofunder")
+        if pk is None:
+            return None
+        funder = self.funders.get(pk)
+        if funder is None:
+            raise forms.ValidationError(_("Choose a funder."), code="invalid")
+        return funder
 
     def clean(self):
         data = super().clean()
@@ -97,6 +123,11 @@ class DirectedForm(BlockFields):
         if not ids and not self.errors:
             raise forms.ValidationError(_("Pick at least one worker."), code="no_workers")
         data["worker_ids"] = ids
+        cofunder, share = data.get("cofunder"), data.get("cofunder_share")
+        if cofunder is not None and share is None:
+            self.add_error("cofunder_share", _("Give the co-funder's share."))
+        if cofunder is not None and cofunder == data.get("funder"):
+            self.add_error("cofunder", _("Choose a funder other than the first."))
         return data
 
 

@@ -30,7 +30,13 @@ from lingkaran.core.errors import Forbidden, NotFound
 from lingkaran.protection import selectors_sponsorships as reads
 from lingkaran.protection import sponsorships as services
 from lingkaran.protection.domain.allocation import Criteria, Reason
-from lingkaran.protection.errors import PoolInsufficient, SponsorshipRefused, TariffNotInForce, WorkerMonthTaken
+from lingkaran.protection.errors import (
+    CoFundingInvalid,
+    PoolInsufficient,
+    SponsorshipRefused,
+    TariffNotInForce,
+    WorkerMonthTaken,
+)
 from lingkaran.web import forms_sponsorships as sforms
 
 PAGE_SIZE = 50
@@ -126,6 +132,9 @@ def sponsorship_directed(request):
     form = sforms.DirectedForm(request.POST or None, funders=funders, initial={"start": _next_month_text()})
     context = {"form": form, "preview": None, "problem": None, "picked": []}
     status = 200
+    if request.method == "POST" and form.is_valid() and form.cleaned_data.get("cofunder"):
+        context["picked"] = _workers_of(form.cleaned_data["worker_ids"])
+        return _directed_cofunded(request, form, context)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         context["picked"] = _workers_of(data["worker_ids"])
@@ -182,6 +191,61 @@ def sponsorship_directed(request):
     return render(request, "web/sponsorships/directed.html", context, status=status)
 
 
+def _directed_cofunded(request, form, context):
+    """The directed form with a co-funder: preview each share's part and pool, then reserve every share (all or
+    nothing) through ``sponsor_directed(cofund_with=…)``."""
+    data = form.cleaned_data
+    other = services.ShareSpec(data["cofunder"], data["cofunder_share"] * 100)
+    shares = [services.ShareSpec(data["funder"], 10_000 - other.share_bp), other]
+    status = 200
+    try:
+        plan = services.cofunding_plan(
+            shares=shares,
+            worker_ids=data["worker_ids"],
+            start=data["start"],
+            months=data["months"],
+            package=data["package"],
+        )
+    except TariffNotInForce as exc:
+        form.add_error("start", _tariff_message(exc))
+        return render(request, "web/sponsorships/directed.html", context, status=422)
+    except CoFundingInvalid as exc:
+        form.add_error("cofunder_share", str(exc.message))
+        return render(request, "web/sponsorships/directed.html", context, status=422)
+    context["cofund"] = plan
+    if plan.refused or plan.not_verified:
+        context["preview_problem"] = _problem(
+            SponsorshipRefused(details={"not_verified": plan.not_verified, "refused": plan.refused})
+        )
+    if request.POST.get("action") == "confirm":
+        try:
+            rows = services.sponsor_directed(
+                funder=data["funder"],
+                worker_ids=data["worker_ids"],
+                start=data["start"],
+                months=data["months"],
+                package=data["package"],
+                by=request.user,
+                cofund_with=[other],
+            )
+        except (PoolInsufficient, SponsorshipRefused, WorkerMonthTaken, CoFundingInvalid) as exc:
+            context["problem"] = _problem(exc, plan=plan)
+            status = 409 if exc.http_status == 409 else 422
+        else:
+            messages.success(
+                request,
+                _("Reserved %(total)s for %(workers)s workers, %(months)s months each, shared by %(funders)s funders.")
+                % {
+                    "total": _rp(sum(r.total for r in rows)),
+                    "workers": len(plan.worker_ids),
+                    "months": data["months"],
+                    "funders": len(shares),
+                },
+            )
+            return redirect(f"{reverse('web:sponsorship_list')}?funder={data['funder'].pk}")
+    return render(request, "web/sponsorships/directed.html", context, status=status)
+
+
 def _workers_of(ids):
     from lingkaran.registry.models import Worker
 
@@ -199,11 +263,22 @@ def _tariff_message(exc: TariffNotInForce) -> str:
     return _("No tariff is in force for the contribution month %(month)s.") % {"month": month}
 
 
-def _problem(exc) -> dict:
+def _problem(exc, plan=None) -> dict:
     """What the page shows of a refused commit: the message in the page's language and the details in words."""
     out = {"code": exc.code, "message": str(exc.message), "lines": []}
     details = exc.details or {}
-    if isinstance(exc, PoolInsufficient):
+    if isinstance(exc, PoolInsufficient) and plan is not None:
+        names = {share.pool: share.funder.name for share in plan.shares}
+        for short in details.get("pools", [details]):
+            out["lines"].append(
+                _("%(funder)s: available in the pool %(available)s, its share of the whole block %(needed)s.")
+                % {
+                    "funder": names.get(short["pool"], short["pool"]),
+                    "available": _rp(short["available"]),
+                    "needed": _rp(short["needed"]),
+                }
+            )
+    elif isinstance(exc, PoolInsufficient):
         out["lines"].append(
             _("Available in the pool: %(available)s. Needed for the whole block: %(needed)s.")
             % {"available": _rp(details["available"]), "needed": _rp(details["needed"])}

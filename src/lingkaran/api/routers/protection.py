@@ -227,6 +227,31 @@ class SponsoredMonthOut(Schema):
     state: Literal["reserved", "paid", "rejected", "released"]
 
 
+class CoFundingShareOut(Schema):
+    position: int
+    funder_id: int | None
+    share_bp: int = Field(..., description="This funder's part of every month, in basis points (6000 = 60 %).")
+    total: int = Field(..., description="This funder's part of the whole block, in rupiah.")
+
+
+class CoFundingOut(Schema):
+    id: int
+    priced_as: Source = Field(..., description="The funding source every month is priced at (APBN/APBD: no discount).")
+    total: int
+    shares: list[CoFundingShareOut]
+
+    @staticmethod
+    def resolve_priced_as(obj) -> str:
+        return obj.source
+
+    @staticmethod
+    def resolve_shares(obj) -> list[dict]:
+        return [
+            {"position": s.position, "funder_id": s.funder_id, "share_bp": s.share_bp, "total": s.total}
+            for s in obj.shares.all()
+        ]
+
+
 class SponsorshipOut(Schema):
     id: int
     worker_id: int
@@ -239,6 +264,9 @@ class SponsorshipOut(Schema):
     months: int
     total: int = Field(..., description="The whole block reserved, in rupiah.")
     state: SponsorshipStateName
+    cofunding: CoFundingOut | None = Field(
+        None, description="The co-funding split this sponsorship is one share of; its months then show this share."
+    )
     worker_months: list[SponsoredMonthOut]
 
     @staticmethod
@@ -251,6 +279,12 @@ class SponsorshipOut(Schema):
 
     @staticmethod
     def resolve_worker_months(obj) -> list[dict]:
+        if obj.cofunding_id:
+            parts = sorted(obj.share_months.all(), key=lambda p: p.sponsored_month.month)
+            return [
+                {"month": _month(p.sponsored_month.month), "amount": p.amount, "state": p.sponsored_month.state}
+                for p in parts
+            ]
         return [{"month": _month(m.month), "amount": m.amount, "state": m.state} for m in obj.worker_months.all()]
 
 
@@ -280,12 +314,25 @@ def sponsorship_list(request, filters: Query[SponsorshipQuery]):
     return rows
 
 
+class CoFundIn(Schema):
+    funder_id: int
+    share_bp: int = Field(..., ge=100, le=9900, description="This funder's part of every month, in basis points.")
+
+
 class DirectedIn(Schema):
     funder_id: int
     worker_ids: list[int] = Field(..., min_length=1, max_length=1000, description="Verified workers to sponsor.")
     start: str = Field(..., pattern=MONTH_PATTERN, description="First contribution month, YYYY-MM.")
     months: int = Field(..., ge=1, le=60)
     package: PackageName
+    cofund_with: list[CoFundIn] = Field(
+        [],
+        max_length=4,
+        description=(
+            "Co-funding: other funders and their shares; `funder_id` pays the rest. Every month is then split "
+            "between them and each share is reserved from its own pool (all or nothing)."
+        ),
+    )
 
 
 @router.post(
@@ -296,12 +343,18 @@ class DirectedIn(Schema):
         "Errors: `pool_insufficient` (409, `details.available`, `details.needed`), `sponsorship_refused` (422, "
         "`details.not_verified`, `details.refused`: worker id → reason codes), `worker_month_taken` (409), "
         "`tariff_not_in_force` (422), `forbidden` (403), `not_found` (404, an unknown funder). Sending the same body "
-        "again returns the same sponsorships and reserves nothing more."
+        "again returns the same sponsorships and reserves nothing more. With `cofund_with`: one sponsorship per "
+        "share and worker; `cofunding_invalid` (422, `details.reason`) when the shares are no split, and "
+        "`pool_insufficient` lists every short pool in `details.pools`."
     ),
 )
 def sponsorship_directed(request, payload: DirectedIn):
     require(request.user, Capability.MANAGE_SPONSORSHIPS)
     funder = funding_selectors.funder_for(request.user, payload.funder_id)
+    cofund_with = [
+        sponsorships.ShareSpec(funding_selectors.funder_for(request.user, share.funder_id), share.share_bp)
+        for share in payload.cofund_with
+    ]
     rows = sponsorships.sponsor_directed(
         funder=funder,
         worker_ids=payload.worker_ids,
@@ -309,9 +362,14 @@ def sponsorship_directed(request, payload: DirectedIn):
         months=payload.months,
         package=payload.package,
         by=request.user,
+        cofund_with=cofund_with,
     )
     ids = [row.pk for row in rows]
-    fresh = sponsorship_reads.sponsorships_visible_to(request.user).filter(pk__in=ids).prefetch_related("worker_months")
+    fresh = (
+        sponsorship_reads.sponsorships_visible_to(request.user)
+        .filter(pk__in=ids)
+        .prefetch_related("worker_months", "share_months__sponsored_month", "cofunding__shares")
+    )
     return Status(201, list(fresh.order_by("pk")))
 
 
