@@ -17,6 +17,8 @@ its own transaction and is idempotent (a second run finds what the first wrote a
 3. ``_protection_cycles``: the monthly cycle for every month from January 2026 to October 2026 (or the month before today, if earlier), each run
    as of its own month (the simulator accepts arrears of at most 3 months), then the membership status as of the
    last month run: active, grace, ended and reactivated workers.
+4. ``_protection_campaign_pools``: the other published campaigns' pools enrol what their donations can pay for, in
+   blocks from November 2026 (reserved, not yet paid), so that every demo donor's donation leads to worker-months.
 """
 
 from __future__ import annotations
@@ -296,4 +298,22 @@ def _protection_cycles(rng: random.Random, log) -> None:
     log(f"cycles: {len(ran)} months paid ({', '.join(ran) or 'already done'})")
 
 
-STEPS = [_protection_sponsorships, _protection_registrations, _protection_cycles]
+def _protection_campaign_pools(rng: random.Random, log) -> None:
+    """The other published campaigns' pools enrol what their donations (the demo donors' pledges among them) can pay
+    for, in blocks from November 2026, so that a donor can follow a donation to the worker-months it reserved (the
+    funder view, docs/subsystems/protection-funder-view.md). Idempotent: a pool that has enrolled is left alone."""
+    from lingkaran.core.models import User
+    from lingkaran.funding.models import Campaign
+    from lingkaran.protection.models import Sponsorship, SponsorshipKind
+    from lingkaran.protection.sponsorships import pool_enrol
+
+    finance = User.objects.get(username="keuangan")
+    enrolled = set(Sponsorship.objects.filter(kind=SponsorshipKind.POOLED).values_list("campaign_id", flat=True))
+    made = []
+    for campaign in Campaign.objects.filter(state="published").exclude(pk__in=enrolled).order_by("pk"):
+        rows = pool_enrol(campaign=campaign, as_of=HISTORY_END.replace(day=15), by=finance)
+        made.append(f"{campaign.slug} {len(rows)}")
+    log(f"protection: campaign pools enrolled from November 2026 ({', '.join(made) or 'already done'})")
+
+
+STEPS = [_protection_sponsorships, _protection_registrations, _protection_cycles, _protection_campaign_pools]

@@ -224,8 +224,10 @@ def test_each_donation_is_traced_to_the_worker_months_it_paid_first_in_first_out
         [Receipt(r.entry_id, r.net) for r in receipts], [Spend(pk, a) for pk, a in spends.values_list("pk", "amount")]
     )
     assert rules.totals_per_receipt(expected) == {receipts[0].entry_id: FIRST_GIFT, receipts[1].entry_id: 8 * MONTHLY}
-    uses = reads.receipts_of_scope(reads.funder_scope(funder_world["csr"], funder_world["own"].pk))
-    assert [(u.receipt.donation_id, u.attributed, u.unspent) for u in uses] == [
+    (pool,) = reads.receipts_of_scope(reads.funder_scope(funder_world["csr"], funder_world["own"].pk))
+    assert (pool.pool, pool.kind, pool.owner_id) == (funder_world["pool"], "funder", funder_world["own"].pk)
+    assert (pool.received, pool.spent, pool.attributed) == (FIRST_GIFT + SECOND_GIFT, 11 * MONTHLY, 11 * MONTHLY)
+    assert [(u.receipt.donation_id, u.attributed, u.unspent) for u in pool.receipts] == [
         (second.pk, 8 * MONTHLY, 2 * MONTHLY),
         (first.pk, FIRST_GIFT, 0),
     ]

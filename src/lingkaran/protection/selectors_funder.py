@@ -422,17 +422,43 @@ class ReceiptUse:
         return self.receipt.net - self.attributed
 
 
-def receipts_of_scope(scope: Scope) -> list[ReceiptUse]:
-    """Every receipt of the scope's pools with what of it pays worker-months (FIFO; a closed form per receipt)."""
+@dataclass(frozen=True)
+class PoolUse:
+    """One pool of the scope: what came in, what its worker-months hold, and each receipt with what of it they use."""
+
+    pool: str
+    kind: str  # "funder", "campaign" or "other"
+    owner_id: int | None
+    received: int  # net of refunds
+    spent: int  # the pool's reserved and paid worker-months
+    receipts: list[ReceiptUse]  # newest first
+
+    @property
+    def attributed(self) -> int:
+        return min(self.received, self.spent)
+
+
+def _pool_kind(pool: str) -> tuple[str, int | None]:
+    parts = pool.split(":")
+    if len(parts) == 4 and parts[2] in ("funder", "campaign") and parts[3].isdigit():
+        return parts[2], int(parts[3])
+    return "other", None
+
+
+def receipts_of_scope(scope: Scope) -> list[PoolUse]:
+    """Per pool of the scope, every receipt with what of it pays worker-months (FIFO, in closed form per receipt:
+    two queries for the receipts and one for the pool's total spent)."""
     out = []
     for pool in scope.pools():
         receipts = pool_receipts(pool)
         windows = rules.receipt_windows([rules.Receipt(r.entry_id, r.net) for r in receipts])
         spent = pool_spent(pool)
-        for r in receipts:
-            lo, hi = windows[r.entry_id]
-            out.append(ReceiptUse(r, rules.attributed_to(lo, hi, spent), lo))
-    out.sort(key=lambda u: (u.receipt.on, u.receipt.entry_id), reverse=True)
+        uses = [
+            ReceiptUse(r, rules.attributed_to(*windows[r.entry_id], spent), windows[r.entry_id][0]) for r in receipts
+        ]
+        uses.sort(key=lambda u: u.receipt.entry_id, reverse=True)
+        kind, owner = _pool_kind(pool)
+        out.append(PoolUse(pool, kind, owner, sum(r.net for r in receipts), spent, uses))
     return out
 
 

@@ -37,7 +37,8 @@ from lingkaran.web.views_funding import SESSION_ORDERS, _export
 
 PAGE_SIZE = 50
 TRACE_PAGE_SIZE = 100
-CHART_MONTHS = 24  # the chart shows at most the last 24 months of the series
+CHART_MONTHS = 24
+RECEIPTS_SHOWN = 20  # per pool, newest first  # the chart shows at most the last 24 months of the series
 
 
 def _today(request) -> date:
@@ -141,7 +142,17 @@ def _dashboard(request, scope: reads.Scope, *, base_url: str, workers_url: str |
     names = reads.region_names({b.regency for b in ending})
     for block in ending:
         block.regency_name = names.get(block.regency, block.regency)
-    uses = reads.receipts_of_scope(scope)
+    campaigns = list(scope.funder.campaigns.order_by("title")) if scope.funder else [scope.campaign]
+    titles = {c.pk: c.title for c in campaigns}
+    pools = []
+    for use in reads.receipts_of_scope(scope):
+        if use.kind == "campaign":
+            label = _("Campaign: %(title)s") % {"title": titles.get(use.owner_id, use.pool)}
+        elif use.kind == "funder" and scope.funder and use.owner_id == scope.funder.pk:
+            label = _("Pool of %(name)s") % {"name": scope.funder.name}
+        else:
+            label = use.pool
+        pools.append({"use": use, "label": label, "receipts": use.receipts[:RECEIPTS_SHOWN]})
     context = {
         "scope": scope,
         "funder": scope.funder,
@@ -150,13 +161,12 @@ def _dashboard(request, scope: reads.Scope, *, base_url: str, workers_url: str |
         "chart": bar_chart(series),
         "series": series[-CHART_MONTHS:],
         "ending": ending,
-        "receipts": uses[:50],
-        "receipt_count": len(uses),
+        "pools": pools,
         "today": today,
         "on": request.GET.get("on", ""),
         "base_url": base_url,
         "workers_url": workers_url,
-        "campaigns": list(scope.funder.campaigns.order_by("title")) if scope.funder else [],
+        "campaigns": campaigns if scope.funder else [],
         "ending_days": reads.ENDING_DAYS,
     }
     return render(request, "web/funder_protection/dashboard.html", context)
