@@ -130,18 +130,20 @@ def cycle_bill(*, month: date, actor=None) -> Cycle:
         # A reservation is billed whole or not at all: none of its worker-months may wait in a province whose
         # batch already went out (they stay reserved for a later pass, see "Not built yet" in the docs), so that
         # posting the reservation never moves money for a month that no line bills.
+        # The reservations held back are found once (an uncorrelated subquery, hashed), not once per worker-month:
+        # the correlated form grew with the square of a reservation's size.
         not_billed = f"""
             m.month = %(month)s AND m.state = %(reserved)s
             AND NOT EXISTS (
                 SELECT 1 FROM protection_contributionline c WHERE c.worker_id = m.worker_id AND c.month = m.month
             )
-            AND NOT EXISTS (
-                SELECT 1 FROM protection_sponsoredmonth m2
+            AND m.reservation_key NOT IN (
+                SELECT m2.reservation_key FROM protection_sponsoredmonth m2
                 JOIN registry_worker w2 ON w2.id = m2.worker_id
                 JOIN protection_cyclechunk k2
                   ON k2.cycle_id = %(cycle)s AND k2.province = {_province_sql("w2.region_code")}
                  AND k2.state <> %(billed)s
-                WHERE m2.reservation_key = m.reservation_key AND m2.month = m.month AND m2.state = %(reserved)s
+                WHERE m2.month = %(month)s AND m2.state = %(reserved)s
                   AND NOT EXISTS (
                       SELECT 1 FROM protection_contributionline c2
                       WHERE c2.worker_id = m2.worker_id AND c2.month = m2.month

@@ -141,12 +141,27 @@ class SimulatorAdapter(AgencyAdapter):
     # --- Payments ------------------------------------------------------------------------------------------------
 
     def _bill(self, batch) -> None:
-        """``SimulatorBill`` rows for every kind of participant and every (month, funding) of the batch: a handful
-        of rows, computed by ``billing.monthly_bill`` (two small ``DISTINCT`` scans, no join over the lines)."""
-        packages = sql.fetch("SELECT DISTINCT income_nominal, with_jht, sector FROM agency_simulatorparticipant")
+        """``SimulatorBill`` rows for every kind of participant the batch pays for and every (month, funding) of the
+        batch: a handful of rows, computed by ``billing.monthly_bill``. Both ``DISTINCT`` scans read only the batch's
+        own lines (and the participants they name, through the KPJ and NIK indexes), so a batch costs in proportion
+        to its size, not to the number of participants the simulator knows."""
+        params = {"batch": batch.pk}
+        packages = sql.fetch(
+            """
+            SELECT DISTINCT p.income_nominal, p.with_jht, p.sector
+            FROM agency_submittedline l
+            JOIN agency_simulatorparticipant p ON p.kpj_number = l.kpj_number
+            WHERE l.batch_id = %(batch)s AND l.kpj_number <> ''
+            UNION
+            SELECT DISTINCT p.income_nominal, p.with_jht, p.sector
+            FROM agency_submittedline l
+            JOIN agency_simulatorparticipant p ON p.nik_index = l.nik_index
+            WHERE l.batch_id = %(batch)s AND l.kpj_number = ''
+            """,
+            params,
+        )
         months = sql.fetch(
-            "SELECT DISTINCT month, government_funded FROM agency_submittedline WHERE batch_id = %(batch)s",
-            {"batch": batch.pk},
+            "SELECT DISTINCT month, government_funded FROM agency_submittedline WHERE batch_id = %(batch)s", params
         )
         bills = []
         for month, government_funded in months:
