@@ -393,6 +393,14 @@ def test_the_cycle_bills_one_line_per_worker_month_and_posts_each_share_from_its
     }
     assert set(SponsoredMonth.objects.filter(month=APR).values_list("state", flat=True)) == {"paid", "rejected"}
     assert verify().clean
+    # reconciliation names both funders and the return entry of the refused worker-month
+    from lingkaran.protection.reconciliation import exceptions_for_month
+
+    (rejected,) = exceptions_for_month(APR)
+    assert (rejected.kind, rejected.worker_id, rejected.amount) == ("rejected", world["workers"][3].pk, MONTHLY)
+    assert rejected.funder == f"{world['company'].name} + {world['institution'].name}"
+    assert rejected.ledger_key == f"cycle:2027-04:64:return:sponsor:{split.request_key}:s1:2027-04"
+    assert rejected.ledger_posted
     before = (
         JournalEntry.objects.count(),
         balance_of(world["company_pool"]),

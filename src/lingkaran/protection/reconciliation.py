@@ -26,7 +26,13 @@ from lingkaran.protection.agency.models import MembershipStatus
 from lingkaran.protection.domain import cycle as cycle_rules
 from lingkaran.protection.domain import reconciliation as rules
 from lingkaran.protection.errors import ReconciliationNoteRequired, ReconciliationNotFound, ReconciliationResolved
-from lingkaran.protection.models import ContributionLine, Cycle, ReconciliationAction, SponsoredMonth
+from lingkaran.protection.models import (
+    ContributionLine,
+    Cycle,
+    ReconciliationAction,
+    SponsoredMonth,
+    SponsoredShare,
+)
 
 READ = Capability.VIEW_MONEY
 ACT = Capability.MANAGE_SPONSORSHIPS
@@ -171,8 +177,25 @@ def exceptions_for_month(month: date, *, worker_id: int | None = None) -> list[R
             "chunk__province",
             "sponsorship__funder__name",
             "worker__nik_masked",
+            "cofunding_id",
+            "sponsored_month_id",
         )
     )
+    # A co-funded line: its payers are the split's funders, and its money went back per share (the first share's
+    # return entry stands for them: every share of a chunk is posted in the same transaction).
+    shared: dict[int, list[tuple[str, str]]] = {}
+    cofunded = [r["sponsored_month_id"] for r in line_rows if r["cofunding_id"]]
+    for month_id, name, key in (
+        SponsoredShare.objects.filter(sponsored_month_id__in=cofunded)
+        .order_by("sponsored_month_id", "share__position")
+        .values_list("sponsored_month_id", "share__funder__name", "reservation_key")
+    ):
+        shared.setdefault(month_id, []).append((name or "", key))
+    for row in line_rows:
+        parts = shared.get(row["sponsored_month_id"]) if row["cofunding_id"] else None
+        if parts:
+            row["sponsorship__funder__name"] = " + ".join(name for name, _key in parts)
+            row["reservation_key"] = parts[0][1]
     # Workers our cycle has billed at least once: the only ones whose agency status our data can judge.
     billed = ContributionLine.objects.all()
     if worker_id is not None:
