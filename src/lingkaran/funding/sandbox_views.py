@@ -22,8 +22,12 @@ from lingkaran.funding.models import SandboxPayment
 
 
 def _server_key_ok(request) -> bool:
+    return _authorized(request.headers.get("Authorization", ""))
+
+
+def _authorized(authorization: str) -> bool:
     """HTTP Basic auth with the sandbox server key as the user name and an empty password (as Midtrans)."""
-    scheme, _sep, encoded = request.headers.get("Authorization", "").partition(" ")
+    scheme, _sep, encoded = authorization.partition(" ")
     if scheme.lower() != "basic" or not encoded:
         return False
     try:
@@ -33,22 +37,26 @@ def _server_key_ok(request) -> bool:
     return secrets_match(user, settings.LINGKARAN_SANDBOX_SERVER_KEY)
 
 
+UNAUTHORIZED = {
+    "status_code": "401",
+    "error_messages": ["Access denied due to unauthorized transaction, please check client or server key"],
+}
+
+
 def _unauthorized() -> JsonResponse:
-    return JsonResponse(
-        {
-            "status_code": "401",
-            "error_messages": ["Access denied due to unauthorized transaction, please check client or server key"],
-        },
-        status=401,
-    )
+    return JsonResponse(UNAUTHORIZED, status=401)
 
 
 def _error(exc: sandbox_server.SandboxError) -> JsonResponse:
     return JsonResponse({"status_code": str(exc.status), "error_messages": [exc.message]}, status=exc.status)
 
 
+def available() -> bool:
+    return not settings.PRODUCTION
+
+
 def _available():
-    if settings.PRODUCTION:
+    if not available():
         raise Http404()
 
 
@@ -82,12 +90,19 @@ def snap_transactions(request):
 @require_GET
 def transaction_status(request, order_id: str):
     _available()
-    if not _server_key_ok(request):
-        return _unauthorized()
-    payment = SandboxPayment.objects.filter(order_id=order_id).first()
+    status, body = status_answer(order_id, request.headers.get("Authorization", ""))
+    return JsonResponse(body, status=status)
+
+
+def status_answer(order_id: str, authorization: str) -> tuple[int, dict]:
+    """The status API's answer (HTTP status, JSON body); also answered by the lean front door (``funding/wsgi.py``),
+    which is how the platform's in-process status calls reach it."""
+    if not _authorized(authorization):
+        return 401, UNAUTHORIZED
+    payment = sandbox_server.payment_by_order(order_id)
     if payment is None or payment.status == "created":
-        return JsonResponse(sandbox_server.not_found_body())  # Midtrans: no transaction until a method is chosen
-    return JsonResponse(sandbox_server.status_body(payment))
+        return 200, sandbox_server.not_found_body()  # Midtrans: no transaction until a method is chosen
+    return 200, sandbox_server.status_body(payment)
 
 
 @csrf_exempt

@@ -8,11 +8,11 @@ lose an update nor deadlock, and a trust account never goes below zero.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from lingkaran.ledger.domain.posting import (
@@ -90,68 +90,156 @@ def post_entry(
     metadata: dict | None = None,
     reverses: JournalEntry | None = None,
 ) -> JournalEntry:
-    """Post one balanced entry, exactly once per ``key``."""
+    """Post one balanced entry, exactly once per ``key``.
+
+    Inside the caller's transaction when there is one (no savepoint: nothing is written before every check has
+    passed, so a refusal leaves the caller's transaction usable), otherwise in its own. Four statements: the accounts
+    with their balance rows locked in account-id order, the key's entry and the period's state, in one query; the
+    entry (``ON CONFLICT DO NOTHING`` on the key); its legs in one INSERT; the balance rows in one UPDATE."""
     legs = tuple(legs)
     try:
         total = check_balanced(legs)
     except PostingError as exc:
         raise PostingInvalid(str(exc), details={"reason": exc.code}) from None
     expected = content_hash(legs=legs, effective_on=effective_on, reverses=reverses.pk if reverses else None)
-    existing = JournalEntry.objects.filter(idempotency_key=key).first()
-    if existing is not None:
-        return _same_or_conflict(existing, expected)
-
+    posting = _Posting(key, legs, effective_on, description[:300], metadata or {}, reverses, total, expected)
+    if connection.in_atomic_block:
+        return _post(posting)
     with transaction.atomic():
-        if Period.objects.filter(month=_first_of_month(effective_on), closed_at__isnull=False).exists():
-            raise PeriodClosed(details={"month": _first_of_month(effective_on).isoformat()[:7]})
-        codes = {leg.account for leg in legs}
-        accounts = {a.code: a for a in Account.objects.filter(code__in=codes)}
-        missing = sorted(codes - set(accounts))
-        if missing:
-            raise AccountUnknown(details={"accounts": missing})
-        totals = net_by_account(legs)
-        # Lock the balance rows in a fixed order so that concurrent postings queue instead of deadlocking.
-        locked = {
-            b.account_id: b
-            for b in Balance.objects.select_for_update()
-            .filter(account_id__in=[a.pk for a in accounts.values()])
-            .order_by("account_id")
-        }
-        changes = {}
-        for code, (debits, credits) in totals.items():
-            account = accounts[code]
-            delta = balance_delta(account.type, Side.DEBIT, debits) + balance_delta(account.type, Side.CREDIT, credits)
-            row = locked[account.pk]
-            if row.must_not_go_negative and row.balance + delta < 0:
-                raise InsufficientFunds(
-                    details={"account": code, "available": row.balance, "needed": -delta},
-                )
-            changes[account.pk] = (debits, credits, delta)
-        try:
-            with transaction.atomic():
-                entry = JournalEntry.objects.create(
-                    idempotency_key=key,
-                    content_hash=expected,
-                    description=description[:300],
-                    effective_on=effective_on,
-                    total=total,
-                    reverses=reverses,
-                    metadata=metadata or {},
-                )
-        except IntegrityError:
-            # The same key was posted by a concurrent transaction that committed while we waited for the locks.
-            return _same_or_conflict(JournalEntry.objects.get(idempotency_key=key), expected)
-        LegRow.objects.bulk_create(
-            [LegRow(entry=entry, account=accounts[leg.account], side=leg.side, amount=leg.amount) for leg in legs]
+        return _post(posting)
+
+
+@dataclass(frozen=True)
+class _Posting:
+    key: str
+    legs: tuple[Leg, ...]
+    effective_on: date
+    description: str
+    metadata: dict
+    reverses: JournalEntry | None
+    total: int
+    content_hash: str
+
+
+@functools.cache
+def _sql(name: str, vendor: str, count: int = 0) -> str:
+    """The statements of a posting, written once per process (the ORM's compiling of them cost more CPU than the
+    database spent running them). ``count``: how many accounts or legs."""
+    quote = connection.ops.quote_name
+    account, balance = quote(Account._meta.db_table), quote(Balance._meta.db_table)
+    entry, leg, period = quote(JournalEntry._meta.db_table), quote(LegRow._meta.db_table), quote(Period._meta.db_table)
+    marks = ", ".join(["%s"] * count)
+    if name == "lock":
+        lock = ""
+        if connection.features.has_select_for_update_of:
+            lock = " FOR UPDATE OF b"
+        elif connection.features.has_select_for_update:
+            lock = " FOR UPDATE"
+        return (
+            f"SELECT a.{quote('id')}, a.{quote('code')}, a.{quote('type')}, b.{quote('balance')}, "
+            f"b.{quote('must_not_go_negative')}, "
+            f"(SELECT e.{quote('id')} FROM {entry} e WHERE e.{quote('idempotency_key')} = %s), "
+            f"(SELECT COUNT(*) FROM {period} p WHERE p.{quote('month')} = %s AND p.{quote('closed_at')} IS NOT NULL) "
+            f"FROM {account} a JOIN {balance} b ON b.{quote('account_id')} = a.{quote('id')} "
+            f"WHERE a.{quote('code')} IN ({marks}) ORDER BY a.{quote('id')}{lock}"
         )
-        now = timezone.now()
-        for account_id, (debits, credits, delta) in changes.items():
-            Balance.objects.filter(account_id=account_id).update(
-                debit_total=F("debit_total") + debits,
-                credit_total=F("credit_total") + credits,
-                balance=F("balance") + delta,
-                updated_at=now,
-            )
+    if name == "entry":
+        columns = ", ".join(quote(field.column) for field in _entry_fields())
+        return (
+            f"INSERT INTO {entry} ({columns}) VALUES ({', '.join(['%s'] * len(_entry_fields()))}) "
+            f"ON CONFLICT ({quote('idempotency_key')}) DO NOTHING RETURNING {quote('id')}"
+        )
+    if name == "legs":
+        row = "(%s, %s, %s, %s)"
+        return (
+            f"INSERT INTO {leg} ({quote('entry_id')}, {quote('account_id')}, {quote('side')}, {quote('amount')}) "
+            f"VALUES {', '.join([row] * count)}"
+        )
+    if name == "balances":
+
+        def case(column: str) -> str:
+            whens = " ".join([f"WHEN %s THEN {quote(column)} + %s"] * count)
+            return f"{quote(column)} = CASE {quote('account_id')} {whens} ELSE {quote(column)} END"
+
+        return (
+            f"UPDATE {balance} SET {case('debit_total')}, {case('credit_total')}, {case('balance')}, "
+            f"{quote('updated_at')} = %s WHERE {quote('account_id')} IN ({marks})"
+        )
+    raise KeyError(name)
+
+
+@functools.cache
+def _entry_fields() -> tuple:
+    return tuple(field for field in JournalEntry._meta.concrete_fields if not field.primary_key)
+
+
+def _post(posting: _Posting) -> JournalEntry:
+    codes = sorted({leg.account for leg in posting.legs})
+    month = _first_of_month(posting.effective_on)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _sql("lock", connection.vendor, len(codes)),
+            [posting.key, connection.ops.adapt_datefield_value(month), *codes],
+        )
+        rows = cursor.fetchall()
+    if rows:
+        existing = rows[0][5]
+    else:
+        existing = JournalEntry.objects.filter(idempotency_key=posting.key).values_list("pk", flat=True).first()
+    if existing is not None:
+        return _same_or_conflict(JournalEntry.objects.get(pk=existing), posting.content_hash)
+    if rows and rows[0][6]:
+        raise PeriodClosed(details={"month": month.isoformat()[:7]})
+    found = {row[1]: row for row in rows}
+    missing = sorted(set(codes) - set(found))
+    if missing:
+        raise AccountUnknown(details={"accounts": missing})
+    changes = []
+    for code, (debits, credits) in net_by_account(posting.legs).items():
+        account_id, _code, account_type, balance, must_not_go_negative = found[code][:5]
+        delta = balance_delta(account_type, Side.DEBIT, debits) + balance_delta(account_type, Side.CREDIT, credits)
+        if must_not_go_negative and balance + delta < 0:
+            raise InsufficientFunds(details={"account": code, "available": balance, "needed": -delta})
+        changes.append((account_id, debits, credits, delta))
+
+    now = timezone.now()
+    entry = JournalEntry(
+        idempotency_key=posting.key,
+        content_hash=posting.content_hash,
+        description=posting.description,
+        effective_on=posting.effective_on,
+        recorded_at=now,
+        total=posting.total,
+        reverses=posting.reverses,
+        metadata=posting.metadata,
+    )
+    values = [field.get_db_prep_save(getattr(entry, field.attname), connection) for field in _entry_fields()]
+    with connection.cursor() as cursor:
+        cursor.execute(_sql("entry", connection.vendor), values)
+        inserted = cursor.fetchone()
+        if inserted is None:
+            # The same key was posted by a concurrent transaction that committed while we waited for the locks.
+            return _same_or_conflict(JournalEntry.objects.get(idempotency_key=posting.key), posting.content_hash)
+        entry.pk = inserted[0]
+        entry._state.adding = False
+        entry._state.db = connection.alias
+        params = []
+        for leg in posting.legs:
+            params += [entry.pk, found[leg.account][0], Side(leg.side).value, leg.amount]
+        cursor.execute(_sql("legs", connection.vendor, len(posting.legs)), params)
+        debits = [value for account_id, amount, _c, _d in changes for value in (account_id, amount)]
+        credits = [value for account_id, _a, amount, _d in changes for value in (account_id, amount)]
+        deltas = [value for account_id, _a, _c, amount in changes for value in (account_id, amount)]
+        cursor.execute(
+            _sql("balances", connection.vendor, len(changes)),
+            [
+                *debits,
+                *credits,
+                *deltas,
+                Balance._meta.get_field("updated_at").get_db_prep_save(now, connection),
+                *(account_id for account_id, *_rest in changes),
+            ],
+        )
     return entry
 
 
