@@ -199,6 +199,10 @@ def test_the_indonesian_page(client, login, funder_world):
     response = client.get(f"/protection/funders/{funder_world['own'].pk}/?on=2027-04-10")
     assert "Perlindungan yang didanai" in text_of(response)
     assert figure(response, "ledger-available") == "Rp 33.600"
+    # The chart's coordinates are not localised (a decimal comma would break the SVG).
+    rects = re.findall(r'<rect x="([^"]+)" y="([^"]+)" width="([^"]+)" height="([^"]+)"', response.content.decode())
+    assert len(rects) == 4
+    assert all(re.fullmatch(r"\d+(\.\d+)?", value) for rect in rects for value in rect)
 
 
 def test_the_funders_dashboard_links_to_its_protection(client, login, funder_world):

@@ -81,12 +81,12 @@ class Chart:
     label_every: int
 
 
-def bar_chart(series: list[reads.MonthPoint], *, width: int = 640, height: int = 220) -> Chart | None:
+def bar_chart(series: list[reads.MonthPoint], *, width: int = 480, height: int = 220) -> Chart | None:
     """Stacked bars per month (paid, reserved, returned to the pool) in SVG user units; the template draws them."""
     points = series[-CHART_MONTHS:]
     if not points:
         return None
-    top, bottom = 16, 28
+    top, bottom = 24, 30
     plot = height - top - bottom
     maximum = max(p.funded + p.by_state["rejected"].months + p.by_state["released"].months for p in points) or 1
     step = width / len(points)
@@ -117,7 +117,7 @@ def bar_chart(series: list[reads.MonthPoint], *, width: int = 640, height: int =
                 returned_h=round(returned_h, 2),
             )
         )
-    return Chart(bars, width, height, top, top + plot, maximum, max(1, len(points) // 8))
+    return Chart(bars, width, height, top, top + plot, maximum, max(1, -(-len(points) // 6)))
 
 
 # --- Pages ----------------------------------------------------------------------------------------------------------
