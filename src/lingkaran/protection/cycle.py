@@ -54,6 +54,7 @@ class CycleSummary:
     rejected: int
     rejected_amount: int
     held_back: int = 0  # reserved worker-months of the month that no line bills yet
+    short: int = 0  # of those: held back because a tariff change raised their price and the pool could not pay it
     chunks: dict[str, str] = field(default_factory=dict)  # province → state
     reasons: dict[str, int] = field(default_factory=dict)
 
@@ -114,6 +115,12 @@ def cycle_bill(*, month: date, actor=None) -> Cycle:
     reserved = SponsoredMonth.objects.filter(month=month, state=SponsoredMonth.State.RESERVED)
     if not Cycle.objects.filter(month=month).exists() and not reserved.exists():
         raise CycleNothingDue(details={"month": f"{month:%Y-%m}"})
+    # Months a tariff change left short (their pool could not pay the higher price): try once more now, in case
+    # money came in since. Those still short are not billed (``price_due IS NULL`` below).
+    if reserved.filter(price_due__isnull=False).exists():
+        from lingkaran.protection.sponsorships import reserved_months_reprice
+
+        reserved_months_reprice(first_month=month, last_month=month, reason="cycle", by=actor, only_short=True)
     _open_accounts()
     province = _province_sql("w.region_code")
     params = {"month": month, "billed": CycleChunk.State.BILLED, "reserved": SponsoredMonth.State.RESERVED}
@@ -133,7 +140,7 @@ def cycle_bill(*, month: date, actor=None) -> Cycle:
         # The reservations held back are found once (an uncorrelated subquery, hashed), not once per worker-month:
         # the correlated form grew with the square of a reservation's size.
         not_billed = f"""
-            m.month = %(month)s AND m.state = %(reserved)s
+            m.month = %(month)s AND m.state = %(reserved)s AND m.price_due IS NULL
             AND NOT EXISTS (
                 SELECT 1 FROM protection_contributionline c WHERE c.worker_id = m.worker_id AND c.month = m.month
             )
@@ -457,6 +464,9 @@ def cycle_summary(month: date) -> CycleSummary:
         held_back=SponsoredMonth.objects.filter(
             month=month, state=SponsoredMonth.State.RESERVED, contribution_line__isnull=True
         ).count(),
+        short=SponsoredMonth.objects.filter(
+            month=month, state=SponsoredMonth.State.RESERVED, price_due__isnull=False
+        ).count(),
         chunks=dict(cycle.chunks.order_by("province").values_list("province", "state")),
         reasons=reasons,
     )
@@ -477,8 +487,9 @@ def cycle_run(
     """Run (or complete) the cycle of ``month``: bill, every chunk not posted yet, finish.
 
     ``tasks``: each chunk as a Celery task (``protection.cycle_chunk``; in-process when no broker is configured, the
-    embedded default); otherwise in this process. With a real broker the run only sends the chunks; a later run
-    finishes the cycle. ``after_step``: see the module docstring."""
+    embedded default); otherwise in this process. With a real broker the run sends the chunks as a chord whose
+    callback finishes the cycle when the last chunk ends (``tasks.chunks_send``; without a result backend a later run
+    finishes it). ``after_step``: see the module docstring."""
     access.check(actor, access.PAY)
     today = today or timezone.localdate()
     with month_lock(month, wait=wait):
@@ -494,8 +505,7 @@ def cycle_run(
         if tasks:
             from lingkaran.protection import tasks as cycle_tasks
 
-            for chunk_id in chunks:
-                cycle_tasks.cycle_chunk.delay(chunk_id, today.isoformat())
+            cycle_tasks.chunks_send(month=month, chunk_ids=chunks, today=today)
         else:
             for chunk_id in chunks:
                 chunk_process(chunk_id=chunk_id, today=today, after_step=after_step)

@@ -402,6 +402,9 @@ class SponsoredMonth(models.Model):
     amount = models.BigIntegerField(_("amount (Rp)"))
     reservation_key = models.CharField(max_length=140)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.RESERVED)
+    # Set while a tariff change raised the month's price and the pool could not pay the difference: what the month
+    # costs now. The cycle does not bill it until a re-pricing succeeds (docs: protection-sponsorships.md).
+    price_due = models.BigIntegerField(_("price due now (Rp)"), null=True, blank=True)
 
     class Meta:
         ordering = ["month"]
@@ -441,6 +444,45 @@ class SponsoredShare(models.Model):
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="protection_share_amount_positive"),
         ]
         indexes = [models.Index(fields=["reservation_key"], name="protection_share_reservation")]
+
+
+class Repricing(models.Model):
+    """One ledger reservation re-priced after a tariff change (``sponsorships.reserved_months_reprice``).
+
+    ``applied``: the reservation was voided and its months reserved again at the new price under ``new_key``, so the
+    difference came from (or went back to) the pool. ``short``: the pool could not pay a higher price; the months
+    stay at the old price with ``price_due`` set and the cycle holds them back until a later re-pricing succeeds."""
+
+    class State(models.TextChoices):
+        APPLIED = "applied", _("Applied")
+        SHORT = "short", _("Pool short")
+
+    month = models.DateField(_("contribution month"))
+    reservation_key = models.CharField(max_length=200)
+    new_key = models.CharField(max_length=200, blank=True)
+    pool = models.CharField(_("pool account"), max_length=80)
+    old_amount = models.BigIntegerField(_("reserved before (Rp)"))
+    new_amount = models.BigIntegerField(_("due now (Rp)"))
+    available = models.BigIntegerField(_("in the pool (Rp)"), null=True, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices)
+    reason = models.CharField(_("reason"), max_length=40)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["month", "reservation_key", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reservation_key", "state", "new_amount"], name="protection_repricing_once"
+            ),
+            models.CheckConstraint(condition=Q(state__in=["applied", "short"]), name="protection_repricing_state"),
+        ]
+
+    @property
+    def difference(self) -> int:
+        return self.new_amount - self.old_amount
 
 
 # =====================================================================================================================

@@ -139,6 +139,15 @@ def _close(version, last_month: date, closed: list) -> None:
     closed.append({"type": version._meta.label_lower, "id": version.pk, "valid_to": _month_text(last_month)})
 
 
+def reprice_reserved(*, first_month: date, actor, reason: str):
+    """After a tariff write has committed: re-price the reserved, not yet billed worker-months from ``first_month``
+    and move each reservation's difference from or to its pool (``sponsorships.reserved_months_reprice``). Outside
+    the tariff's transaction, so a pool too short for a higher price never undoes the tariff itself."""
+    from lingkaran.protection.sponsorships import reserved_months_reprice
+
+    return reserved_months_reprice(first_month=first_month, reason=reason, by=actor)
+
+
 # --- Programme rates -------------------------------------------------------------------------------------------------
 
 
@@ -197,6 +206,7 @@ def programme_rate_add(
                 "closed": closed,
             },
         )
+    reprice_reserved(first_month=valid_from, actor=actor, reason="tariff.rate_add")
     return rate
 
 
@@ -271,6 +281,7 @@ def discount_rule_add(
                 "regulation": regulation,
             },
         )
+    reprice_reserved(first_month=valid_from, actor=actor, reason="tariff.discount_add")
     return rule
 
 
@@ -318,6 +329,7 @@ def tariff_version_close(*, actor, kind: str, version_id: int, last_month: date)
             target=version,
             details={"valid_to": [_month_text(before), _month_text(last_month)]},
         )
+    reprice_reserved(first_month=rules.add_months(last_month, 1), actor=actor, reason="tariff.close")
     return version
 
 
@@ -332,6 +344,7 @@ class BracketLoadResult:
     unchanged: list[str] = field(default_factory=list)
     closed: list[dict] = field(default_factory=list)  # versions given a last month
     gaps: list[tuple[str, int, int]] = field(default_factory=list)  # (version, first, last income) in no bracket
+    repriced: object = None  # sponsorships.RepriceResult: reserved months re-priced at the new table
 
     @property
     def changed(self) -> bool:
@@ -473,6 +486,9 @@ def bracket_table_load(*, actor, content: bytes | None = None, path: Path | str 
                     "closed": result.closed,
                 },
             )
+    if result.added or result.replaced:
+        first = min(rules.month_start(date.fromisoformat(f"{m}-01")) for m in [*result.added, *result.replaced])
+        result.repriced = reprice_reserved(first_month=first, actor=actor, reason="tariff.brackets_load")
     return result
 
 

@@ -20,14 +20,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, field
 from datetime import date
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Sum
 from django.db.models.functions import Substr
 from django.utils import timezone
 
@@ -48,6 +49,7 @@ from lingkaran.protection.models import (
     AllocationRun,
     CoFunding,
     CoFundingShare,
+    Repricing,
     SponsoredMonth,
     SponsoredShare,
     Sponsorship,
@@ -898,3 +900,302 @@ def cofunding_commit(*, plan: CoFundingPlan, by) -> list[Sponsorship]:
 
 def _share_reservation_key(request_key: str, position: int, month: date) -> str:
     return f"sponsor:{request_key}:s{position}:{month:%Y-%m}"
+
+
+# --- Re-pricing reserved months after a tariff change ----------------------------------------------------------------
+
+REPRICED_KEY = re.compile(r"^(?P<base>.*?)(?::r(?P<n>\d+))?$")
+
+
+@dataclass
+class RepriceResult:
+    months: list[str] = field(default_factory=list)  # months looked at
+    no_tariff: list[str] = field(default_factory=list)  # months no tariff covers: left alone
+    applied: list[Repricing] = field(default_factory=list)
+    short: list[Repricing] = field(default_factory=list)
+
+    @property
+    def topped_up(self) -> int:
+        return sum(r.difference for r in self.applied if r.difference > 0)
+
+    @property
+    def returned(self) -> int:
+        return sum(-r.difference for r in self.applied if r.difference < 0)
+
+
+def _next_key(key: str) -> str:
+    """``sponsor:x:2027-05`` → ``sponsor:x:2027-05:r1`` → ``…:r2``: the reservation of a month re-priced again."""
+    found = REPRICED_KEY.match(key)
+    return f"{found.group('base')}:r{int(found.group('n') or 0) + 1}"
+
+
+_PRICED = """
+    SELECT m.id AS month_id, m.reservation_key AS reservation_key, m.cofunding_id AS cofunding_id,
+           m.amount AS amount, t.total AS price, m.price_due AS price_due, s.pool AS pool
+    FROM protection_sponsoredmonth m
+    JOIN registry_worker w ON w.id = m.worker_id
+    JOIN registry_occupation o ON o.code = w.occupation_id
+    JOIN registry_occupationgroup g ON g.code = o.group_id
+    LEFT JOIN protection_sponsorship s ON s.id = m.sponsorship_id
+    LEFT JOIN protection_cofunding f ON f.id = m.cofunding_id
+    JOIN tariff t
+      ON w.declared_income >= t.income_from AND (t.income_to IS NULL OR w.declared_income <= t.income_to)
+     AND t.sector = g.sector AND t.package = COALESCE(s.package, f.package) AND t.source = COALESCE(s.source, f.source)
+    WHERE m.month = %(month)s AND m.state = 'reserved'
+      AND NOT EXISTS (SELECT 1 FROM protection_contributionline c WHERE c.sponsored_month_id = m.id)"""
+
+
+def reserved_months_reprice(
+    *, first_month: date, reason: str, by=None, last_month: date | None = None, only_short: bool = False
+) -> RepriceResult:
+    """Re-price every reserved, not yet billed worker-month from ``first_month`` (to ``last_month``) at the tariff
+    in force now, and move the difference in the ledger, per reservation and month.
+
+    Set-based: one aggregate per month finds the reservations whose months changed price (the month's price table
+    as a CTE joined to the workers). For each such reservation (one per request and month, so few) either
+
+    - the pool pays a higher price, or takes back a lower one: the reservation is voided and its months reserved
+      again at the new total under the next key (``…:r1``, ``…:r2``): the pool's balance moves by exactly the
+      difference; its months take the new amounts and key in one ``UPDATE … FROM``; a ``Repricing`` row ``applied``;
+    - or the pool cannot pay the difference: nothing moves, every month of the reservation keeps its old amount with
+      ``price_due`` set, a ``Repricing`` row ``short``; the cycle holds those months back until a later re-pricing
+      succeeds (the cycle retries it before billing: ``only_short``).
+
+    A co-funded month is re-priced as a whole and split again (``split_amount``); each share's reservation moves by
+    its own difference, all shares or none. Running it again changes nothing. Months with no tariff are left alone."""
+    from lingkaran.ledger.models import Reservation
+    from lingkaran.ledger.services import reservation_void
+    from lingkaran.protection.agency import sql
+    from lingkaran.protection.errors import TariffNotInForce
+
+    first = month_start(first_month)
+    result = RepriceResult()
+    months = SponsoredMonth.objects.filter(month__gte=first, state=SponsoredMonth.State.RESERVED)
+    if last_month is not None:
+        months = months.filter(month__lte=month_start(last_month))
+    if only_short:
+        months = months.filter(price_due__isnull=False)
+    actor = by if by is not None and getattr(by, "is_authenticated", False) else None
+    today = timezone.localdate()
+    for month in sorted(set(months.values_list("month", flat=True).distinct())):
+        result.months.append(f"{month:%Y-%m}")
+        try:
+            cte = tariff_selectors.amount_table_cte(month, name="tariff")
+        except TariffNotInForce:
+            result.no_tariff.append(f"{month:%Y-%m}")
+            continue
+        short_only = "AND m.price_due IS NOT NULL" if only_short else ""
+        changed = sql.fetch(
+            f"""
+            WITH {cte}
+            SELECT p.reservation_key, p.cofunding_id, MAX(p.pool), SUM(p.amount), SUM(p.price)
+            FROM ({_PRICED} {short_only}) p
+            GROUP BY p.reservation_key, p.cofunding_id
+            HAVING SUM(CASE WHEN p.amount <> p.price OR p.price_due IS NOT NULL THEN 1 ELSE 0 END) > 0
+            ORDER BY p.reservation_key
+            """,
+            {"month": month},
+        )
+        for key, cofunding_id, pool, old_sum, new_sum in changed:
+            if cofunding_id is not None:
+                _reprice_cofunded(
+                    month=month, key=key, cofunding_id=cofunding_id, cte=cte, reason=reason, by=actor, result=result
+                )
+                continue
+            reservation = Reservation.objects.filter(key=key, state=Reservation.State.PENDING).first()
+            if reservation is None:
+                continue  # settled already: the cycle owns it now
+            difference = int(new_sum) - int(old_sum)
+            old_total, new_total = reservation.amount, reservation.amount + difference
+            available = balance_of(pool)
+            where = f"WITH {cte} {{update}} FROM ({_PRICED} AND m.reservation_key = %(key)s) p WHERE {{target}}.id = p.month_id"
+            if difference > available:
+                with transaction.atomic():
+                    sql.run(
+                        where.format(
+                            update="UPDATE protection_sponsoredmonth SET price_due = p.price",
+                            target="protection_sponsoredmonth",
+                        ),
+                        {"month": month, "key": key},
+                    )
+                    row, _created = Repricing.objects.get_or_create(
+                        reservation_key=key,
+                        state=Repricing.State.SHORT,
+                        new_amount=new_total,
+                        defaults={
+                            "month": month,
+                            "pool": pool,
+                            "old_amount": old_total,
+                            "available": available,
+                            "reason": reason[:40],
+                            "created_by": actor,
+                        },
+                    )
+                result.short.append(row)
+                continue
+            new_key = _next_key(key) if difference else key
+            with transaction.atomic():
+                if difference:
+                    reservation_void(key=key, effective_on=today, description=f"Tariff change ({reason}): {key}")
+                    reservation_create(
+                        key=new_key,
+                        pool=pool,
+                        held_in=_open_reserved(pool),
+                        amount=new_total,
+                        effective_on=today,
+                        description=f"Tariff change ({reason}): {key} at the new price",
+                        metadata={"repriced": key, "difference": difference, "month": f"{month:%Y-%m}"},
+                    )
+                sql.run(
+                    where.format(
+                        update=(
+                            "UPDATE protection_sponsoredmonth SET amount = p.price, reservation_key = %(new)s,"
+                            " price_due = NULL"
+                        ),
+                        target="protection_sponsoredmonth",
+                    ),
+                    {"month": month, "key": key, "new": new_key},
+                )
+                sql.run(
+                    """
+                    UPDATE protection_sponsorship SET total = (
+                        SELECT SUM(m.amount) FROM protection_sponsoredmonth m
+                        WHERE m.sponsorship_id = protection_sponsorship.id
+                    )
+                    WHERE id IN (SELECT sponsorship_id FROM protection_sponsoredmonth WHERE reservation_key = %(new)s)
+                    """,
+                    {"new": new_key},
+                )
+                if difference:
+                    row = Repricing.objects.create(
+                        month=month,
+                        reservation_key=key,
+                        new_key=new_key,
+                        pool=pool,
+                        old_amount=old_total,
+                        new_amount=new_total,
+                        state=Repricing.State.APPLIED,
+                        reason=reason[:40],
+                        created_by=actor,
+                    )
+                    result.applied.append(row)
+                    _audit_repricing(row, actor)
+    return result
+
+
+def _audit_repricing(row: Repricing, actor) -> None:
+    audit_record(
+        actor=actor,
+        action="sponsorships.reprice",
+        object_type="protection.repricing",
+        object_id=str(row.pk),
+        details={
+            "month": f"{row.month:%Y-%m}",
+            "reservation": row.reservation_key,
+            "new_key": row.new_key,
+            "pool": row.pool,
+            "old": row.old_amount,
+            "new": row.new_amount,
+            "reason": row.reason,
+        },
+    )
+
+
+def _reprice_cofunded(*, month: date, key: str, cofunding_id: int, cte: str, reason: str, by, result) -> None:
+    """Re-price the co-funded months of one split and month (``key`` = ``cofund:{request}:{YYYY-MM}``): each month's
+    new amount split again, each share's reservation moved by its own difference; all shares or none."""
+    from lingkaran.ledger.models import Reservation
+    from lingkaran.ledger.services import reservation_void
+    from lingkaran.protection.agency import sql
+
+    prices = {
+        month_id: (int(amount), int(price))
+        for month_id, amount, price in sql.fetch(
+            f"WITH {cte} SELECT p.month_id, p.amount, p.price FROM ({_PRICED} AND m.reservation_key = %(key)s) p",
+            {"month": month, "key": key},
+        )
+    }
+    shares = list(CoFundingShare.objects.filter(cofunding_id=cofunding_id).order_by("position"))
+    bps = [s.share_bp for s in shares]
+    parts = list(SponsoredShare.objects.filter(sponsored_month_id__in=list(prices)).select_related("share"))
+    new_part: dict[int, int] = {}
+    difference: dict[int, int] = defaultdict(int)
+    share_key: dict[int, str] = {}
+    for part in parts:
+        split = split_rules.split_amount(prices[part.sponsored_month_id][1], bps)
+        new_part[part.pk] = split[part.share.position - 1]
+        difference[part.share_id] += new_part[part.pk] - part.amount
+        share_key[part.share_id] = part.reservation_key
+    short = [s for s in shares if difference[s.pk] > 0 and difference[s.pk] > balance_of(s.pool)]
+    today = timezone.localdate()
+    with transaction.atomic():
+        if short:
+            for month_id, (_amount, price) in prices.items():
+                SponsoredMonth.objects.filter(pk=month_id).update(price_due=price)
+            for share in short:
+                reservation = Reservation.objects.get(key=share_key[share.pk])
+                row, _created = Repricing.objects.get_or_create(
+                    reservation_key=share_key[share.pk],
+                    state=Repricing.State.SHORT,
+                    new_amount=reservation.amount + difference[share.pk],
+                    defaults={
+                        "month": month,
+                        "pool": share.pool,
+                        "old_amount": reservation.amount,
+                        "available": balance_of(share.pool),
+                        "reason": reason[:40],
+                        "created_by": by,
+                    },
+                )
+                result.short.append(row)
+            return
+        new_keys: dict[int, str] = {}
+        for share in shares:
+            old_key = share_key.get(share.pk)
+            if old_key is None or not difference[share.pk]:
+                continue
+            reservation = Reservation.objects.get(key=old_key)
+            if reservation.state != Reservation.State.PENDING:
+                return  # settled already: the cycle owns it now
+            new_keys[share.pk] = _next_key(old_key)
+            new_total = reservation.amount + difference[share.pk]
+            reservation_void(key=old_key, effective_on=today, description=f"Tariff change ({reason}): {old_key}")
+            reservation_create(
+                key=new_keys[share.pk],
+                pool=share.pool,
+                held_in=_open_reserved(share.pool),
+                amount=new_total,
+                effective_on=today,
+                description=f"Tariff change ({reason}): {old_key} at the new price",
+                metadata={"repriced": old_key, "difference": difference[share.pk], "month": f"{month:%Y-%m}"},
+            )
+            row = Repricing.objects.create(
+                month=month,
+                reservation_key=old_key,
+                new_key=new_keys[share.pk],
+                pool=share.pool,
+                old_amount=reservation.amount,
+                new_amount=new_total,
+                state=Repricing.State.APPLIED,
+                reason=reason[:40],
+                created_by=by,
+            )
+            result.applied.append(row)
+            _audit_repricing(row, by)
+        for part in parts:
+            part.amount = new_part[part.pk]
+            part.reservation_key = new_keys.get(part.share_id, part.reservation_key)
+        SponsoredShare.objects.bulk_update(parts, ["amount", "reservation_key"])
+        for month_id, (_amount, price) in prices.items():
+            SponsoredMonth.objects.filter(pk=month_id).update(amount=price, price_due=None)
+        for sponsorship_id in {p.sponsorship_id for p in parts}:
+            Sponsorship.objects.filter(pk=sponsorship_id).update(
+                total=SponsoredShare.objects.filter(sponsorship_id=sponsorship_id).aggregate(t=Sum("amount"))["t"]
+            )
+        for share in shares:
+            CoFundingShare.objects.filter(pk=share.pk).update(
+                total=SponsoredShare.objects.filter(share=share).aggregate(t=Sum("amount"))["t"]
+            )
+        CoFunding.objects.filter(pk=cofunding_id).update(
+            total=SponsoredMonth.objects.filter(cofunding_id=cofunding_id).aggregate(t=Sum("amount"))["t"]
+        )

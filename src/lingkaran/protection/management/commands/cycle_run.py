@@ -58,6 +58,14 @@ class Command(BaseCommand):
                 _("%(count)s reserved worker-months were reserved after their province was sent; they wait.")
                 % {"count": summary.held_back}
             )
+        if summary.short:
+            self.stdout.write(
+                _(
+                    "%(count)s worker-months are held back: a tariff change raised their price and their pool cannot "
+                    "pay the difference yet."
+                )
+                % {"count": summary.short}
+            )
         for province, state in summary.chunks.items():
             self.stdout.write(f"  {_('province')} {province}: {state}")
         for reason, count in summary.reasons.items():
