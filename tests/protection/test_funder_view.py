@@ -21,9 +21,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lingkaran.core.errors import Forbidden, NotFound
+from lingkaran.funding import accounts
 from lingkaran.funding import services as funding_services
 from lingkaran.funding.models import FunderMembership
 from lingkaran.ledger.selectors import balance_of, verify
+from lingkaran.ledger.services import transfer
 from lingkaran.protection import cycle as cycle_services
 from lingkaran.protection import selectors_funder as reads
 from lingkaran.protection.agency import services as agency
@@ -31,7 +33,7 @@ from lingkaran.protection.agency.services import RegistrationInput
 from lingkaran.protection.domain import attribution as rules
 from lingkaran.protection.domain.attribution import Attribution, Receipt, Spend
 from lingkaran.protection.models import SponsoredMonth
-from lingkaran.protection.sponsorships import sponsor_directed
+from lingkaran.protection.sponsorships import ShareSpec, sponsor_directed
 from lingkaran.registry.services import worker_decide
 from tests.factories import FunderFactory, RegionFactory, UserFactory
 from tests.web.funding_helpers import _predictable_sandbox, pay  # noqa: F401 - fixtures
@@ -181,6 +183,57 @@ def test_the_series_and_the_covered_workers(funder_world):
     months = reads.months_of_workers(scope, [w[3].pk])
     assert months[w[3].pk] == [(APR, "rejected", MONTHLY), (MAY, "reserved", MONTHLY), (JUN, "reserved", MONTHLY)]
     assert reads.scope_region_names(scope) == {"64.09": "Kabupaten Penajam Paser Utara", "33.74": "Kota Semarang"}
+
+
+def test_a_co_funded_block_counts_for_each_funder_by_its_share(funder_world):
+    """PT Sendiri and PT Lain co-fund worker 1's July and August 2027, half each (Rp 8.400 a month each)."""
+    own, other = funder_world["own"], funder_world["other"]
+    other_pool = accounts.open_pool(target="funder", funder_id=other.pk)
+    transfer(
+        key="test:fund:other", source=accounts.open_bank(), target=other_pool, amount=100_000, effective_on=PAY_DAY
+    )
+    first = funder_world["workers"][0]
+    sponsor_directed(
+        funder=own,
+        worker_ids=[first.pk],
+        start=date(2027, 7, 1),
+        months=2,
+        package="jkk_jkm",
+        by=funder_world["staff"]["finance"],
+        cofund_with=[ShareSpec(other, 5000)],
+    )
+    mine = reads.summary(reads.funder_scope(funder_world["csr"], own.pk), today=date(2027, 7, 10))
+    assert (mine.reserved.months, mine.reserved.amount) == (10, 8 * MONTHLY + 2 * MONTHLY // 2)
+    assert mine.reserve_ties
+    theirs_scope = reads.funder_scope(funder_world["csr_other"], other.pk)
+    theirs = reads.summary(theirs_scope, today=date(2027, 7, 10))
+    assert (theirs.reserved.months, theirs.reserved.amount, theirs.workers_funded) == (2, MONTHLY, 1)
+    assert theirs.ledger.held_in_reserve == MONTHLY
+    assert theirs.reserve_ties
+    assert theirs.blocks_ending == 1
+    (block,) = reads.blocks_ending(theirs_scope, today=date(2027, 7, 10))
+    assert (block.worker_id, block.last_month) == (first.pk, date(2027, 8, 1))
+    (row,) = reads.covered_workers(theirs_scope, today=date(2027, 7, 10))
+    assert (row["worker_id"], row["months_reserved"], row["amount_reserved"]) == (first.pk, 2, MONTHLY)
+    assert reads.months_of_workers(theirs_scope, [first.pk])[first.pk] == [
+        (date(2027, 7, 1), "reserved", MONTHLY // 2),
+        (date(2027, 8, 1), "reserved", MONTHLY // 2),
+    ]
+    exported = list(reads.worker_month_rows(theirs_scope))
+    assert [(r[2], r[3], r[4], r[5]) for r in exported] == [
+        (date(2027, 7, 1), MONTHLY // 2, "reserved", "cofunded"),
+        (date(2027, 8, 1), MONTHLY // 2, "reserved", "cofunded"),
+    ]
+    # Each pool's receipts pay its own part: PT Lain's transfer pays Rp 16.800; PT Sendiri's second donation now
+    # pays Rp 8.400 more of worker 1's July and August.
+    (their_pool,) = reads.receipts_of_scope(theirs_scope)
+    assert (their_pool.spent, their_pool.receipts[0].attributed) == (MONTHLY, MONTHLY)
+    _donation, trace = reads.donation_trace(funder_world["donors"][1], funder_world["donations"][1].pk)
+    assert trace.attributed == 8 * MONTHLY + MONTHLY
+    assert [(m.month, reads.attributed_of(m, trace)) for m in trace.months][-2:] == [
+        (date(2027, 7, 1), MONTHLY // 2),
+        (date(2027, 8, 1), MONTHLY // 2),
+    ]
 
 
 # --- The trace ------------------------------------------------------------------------------------------------------

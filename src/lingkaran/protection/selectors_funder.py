@@ -21,8 +21,24 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum, Window
-from django.db.models.functions import Substr
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    Exists,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, Substr
 
 from lingkaran.core.access import can
 from lingkaran.core.domain.roles import Capability, RoleName
@@ -32,7 +48,7 @@ from lingkaran.funding import selectors as funding_selectors
 from lingkaran.funding.models import Campaign, Donation, Funder
 from lingkaran.ledger import selectors as ledger
 from lingkaran.protection.domain import attribution as rules
-from lingkaran.protection.models import SponsoredMonth, Sponsorship
+from lingkaran.protection.models import SponsoredMonth, SponsoredShare, Sponsorship
 from lingkaran.protection.sponsorships import reserved_account
 
 ENDING_DAYS = 60
@@ -40,6 +56,26 @@ ENDING_DAYS = 60
 RETURN_KEY_PREFIXES = ("sponsor:", "cycle:")
 HOLDING = (SponsoredMonth.State.RESERVED, SponsoredMonth.State.PAID)  # months that hold money
 STATES = [s.value for s in SponsoredMonth.State]
+
+
+def _with_part(sponsorship_q: Q) -> QuerySet[SponsoredMonth]:
+    """Worker-months held by sponsorships matching ``sponsorship_q`` (a condition on ``sponsorship__…``), alone or
+    as one share of a co-funding split, each annotated with ``part``: the whole amount of a month the sponsorship
+    holds alone, else the amount of the matching share (``SponsoredShare``; a split has at most one share per funder
+    and pool). One query: an ``EXISTS`` and a scalar subquery, no join that could repeat a month."""
+    # ``SponsoredShare`` names its sponsorship by the same field, so the same condition applies to it.
+    shares = SponsoredShare.objects.filter(sponsorship_q, sponsored_month=OuterRef("pk"))
+    return (
+        SponsoredMonth.objects.filter(sponsorship_q | Q(Exists(shares)))
+        .annotate(
+            part=Case(
+                When(sponsorship_q, then=F("amount")),
+                default=Subquery(shares.values("amount")[:1]),
+                output_field=BigIntegerField(),
+            )
+        )
+        .order_by()
+    )
 
 
 # --- Who may read ---------------------------------------------------------------------------------------------------
@@ -101,10 +137,16 @@ class Scope:
             return Sponsorship.objects.filter(campaign_id=self.campaign.pk)
         return Sponsorship.objects.filter(funder_id=self.funder.pk)
 
-    def months(self) -> QuerySet[SponsoredMonth]:
+    def owner_q(self, prefix: str = "") -> Q:
+        """Sponsorships of this scope, as a condition on ``{prefix}campaign_id`` or ``{prefix}funder_id``."""
         if self.campaign is not None:
-            return SponsoredMonth.objects.filter(sponsorship__campaign_id=self.campaign.pk).order_by()
-        return SponsoredMonth.objects.filter(sponsorship__funder_id=self.funder.pk).order_by()
+            return Q(**{f"{prefix}campaign_id": self.campaign.pk})
+        return Q(**{f"{prefix}funder_id": self.funder.pk})
+
+    def months(self) -> QuerySet[SponsoredMonth]:
+        """The scope's worker-months, each with ``part``: what the scope pays of it (the whole month, or its share of
+        a co-funded month)."""
+        return _with_part(self.owner_q("sponsorship__"))
 
     def pools(self) -> list[str]:
         """The pool accounts whose money this scope spends: a campaign's own; for a funder its pool, its campaigns'
@@ -189,7 +231,7 @@ class Summary:
 def _by_state(months: QuerySet[SponsoredMonth]) -> dict[str, StateFigures]:
     figures = {state: StateFigures() for state in STATES}
     for state, count, amount in (
-        months.values("state").annotate(n=Count("pk"), total=Sum("amount")).values_list("state", "n", "total")
+        months.values("state").annotate(n=Count("pk"), total=Sum("part")).values_list("state", "n", "total")
     ):
         figures[state] = StateFigures(count, int(amount or 0))
     return figures
@@ -251,7 +293,7 @@ def monthly_series(scope: Scope, *, first: date | None = None, last: date | None
         months = months.filter(month__gte=rules.month_start(first))
     if last:
         months = months.filter(month__lte=rules.month_start(last))
-    rows = months.values("month", "state").annotate(n=Count("pk"), total=Sum("amount"))
+    rows = months.values("month", "state").annotate(n=Count("pk"), total=Sum("part"))
     found: dict[date, dict[str, StateFigures]] = defaultdict(lambda: {s: StateFigures() for s in STATES})
     for row in rows.values_list("month", "state", "n", "total"):
         found[row[0]][row[1]] = StateFigures(row[2], int(row[3] or 0))
@@ -265,11 +307,16 @@ def monthly_series(scope: Scope, *, first: date | None = None, last: date | None
 
 
 def _ending(scope: Scope, first: date, last: date) -> QuerySet[Sponsorship]:
-    last_month = SponsoredMonth.objects.filter(sponsorship=OuterRef("pk")).order_by("-month").values("month")[:1]
+    alone = SponsoredMonth.objects.filter(sponsorship=OuterRef("pk")).order_by("-month").values("month")[:1]
+    shared = (
+        SponsoredShare.objects.filter(sponsorship=OuterRef("pk"))
+        .order_by("-sponsored_month__month")
+        .values("sponsored_month__month")[:1]
+    )
     return (
         scope.sponsorships()
         .exclude(state=Sponsorship.State.STOPPED)
-        .annotate(last_month=Subquery(last_month))
+        .annotate(last_month=Coalesce(Subquery(alone), Subquery(shared)))
         .filter(last_month__gte=first, last_month__lte=last)
     )
 
@@ -308,8 +355,8 @@ def covered_workers(scope: Scope, *, today: date) -> QuerySet:
             last_month=Max("month"),
             months_paid=Count("pk", filter=paid),
             months_reserved=Count("pk", filter=reserved),
-            amount_paid=Sum("amount", filter=paid, default=0),
-            amount_reserved=Sum("amount", filter=reserved, default=0),
+            amount_paid=Sum("part", filter=paid, default=0),
+            amount_reserved=Sum("part", filter=reserved, default=0),
             protected_now=Count("pk", filter=paid & Q(month=this_month)),
         )
         .order_by("first_month", "worker_id")
@@ -320,27 +367,22 @@ def months_of_workers(scope: Scope, worker_ids) -> dict[int, list[tuple[date, st
     """The months (month, state, amount) of some workers in the scope, for one page of ``covered_workers``."""
     out: dict[int, list[tuple[date, str, int]]] = defaultdict(list)
     rows = scope.months().filter(worker_id__in=list(worker_ids)).order_by("worker_id", "month")
-    for worker_id, month, state, amount in rows.values_list("worker_id", "month", "state", "amount"):
+    for worker_id, month, state, amount in rows.values_list("worker_id", "month", "state", "part"):
         out[worker_id].append((month, state, amount))
     return out
 
 
 def worker_month_rows(scope: Scope):
-    """Every worker-month of the scope for an export: masked NIK, kabupaten/kota code, month, amount, state, the
-    sponsorship's kind and campaign. Streamed."""
+    """Every worker-month of the scope for an export: masked NIK, kabupaten/kota code, month, the scope's part of it,
+    state, the sponsorship's kind (``cofunded`` for a share of a split) and campaign. Streamed."""
     return (
         scope.months()
-        .annotate(regency=Substr("worker__region_code", 1, 5))
-        .order_by("worker_id", "month")
-        .values_list(
-            "worker__nik_masked",
-            "regency",
-            "month",
-            "amount",
-            "state",
-            "sponsorship__kind",
-            "sponsorship__campaign__title",
+        .annotate(
+            regency=Substr("worker__region_code", 1, 5),
+            kind=Case(When(cofunding__isnull=False, then=Value("cofunded")), default=F("sponsorship__kind")),
         )
+        .order_by("worker_id", "month")
+        .values_list("worker__nik_masked", "regency", "month", "part", "state", "kind", "sponsorship__campaign__title")
         .iterator(chunk_size=2000)
     )
 
@@ -406,9 +448,7 @@ def pool_receipts(pool: str) -> list[PoolReceipt]:
 
 
 def pool_spent(pool: str) -> int:
-    return int(
-        SponsoredMonth.objects.filter(sponsorship__pool=pool, state__in=HOLDING).aggregate(t=Sum("amount"))["t"] or 0
-    )
+    return int(_with_part(Q(sponsorship__pool=pool)).filter(state__in=HOLDING).aggregate(t=Sum("part"))["t"] or 0)
 
 
 @dataclass(frozen=True)
@@ -477,9 +517,10 @@ def _spends_in(pool: str, lo: int, hi: int) -> QuerySet:
     """The pool's holding months whose running total (in reservation order) overlaps ``[lo, hi)``: one query with a
     window function (PostgreSQL, SQLite ≥ 3.25). Each row has ``run_end`` (the running total through it)."""
     return (
-        SponsoredMonth.objects.filter(sponsorship__pool=pool, state__in=HOLDING)
-        .annotate(run_end=Window(Sum("amount"), order_by=F("pk").asc()))
-        .filter(run_end__gt=lo, run_end__lt=hi + F("amount"))
+        _with_part(Q(sponsorship__pool=pool))
+        .filter(state__in=HOLDING)
+        .annotate(run_end=Window(Sum("part"), order_by=F("pk").asc()))
+        .filter(run_end__gt=lo, run_end__lt=hi + F("part"))
         .annotate(regency=Substr("worker__region_code", 1, 5))
         .select_related("worker", "sponsorship")
         .order_by("pk")
@@ -503,13 +544,13 @@ def _trace_totals(pool: str, lo: int, hi: int) -> list[tuple[str, int]]:
     """Rupiah of ``[lo, hi)`` per state of the months it pays (the overlap of each month, summed in Python over the
     receipt's own months only)."""
     totals: dict[str, int] = defaultdict(int)
-    for state, amount, run_end in _spends_in(pool, lo, hi).values_list("state", "amount", "run_end"):
+    for state, amount, run_end in _spends_in(pool, lo, hi).values_list("state", "part", "run_end"):
         totals[state] += rules.overlap(lo, hi, run_end - amount, run_end)
     return sorted(totals.items())
 
 
 def attributed_of(month: SponsoredMonth, trace: Trace) -> int:
-    return rules.overlap(trace.start, trace.end, month.run_end - month.amount, month.run_end)
+    return rules.overlap(trace.start, trace.end, month.run_end - month.part, month.run_end)
 
 
 def _may_trace_donation(user, donation: Donation, order_ids) -> bool:

@@ -201,7 +201,7 @@ def _state_labels() -> dict[str, str]:
 
 
 def _kind_labels() -> dict[str, str]:
-    return {value: str(label) for value, label in SponsorshipKind.choices}
+    return {**{value: str(label) for value, label in SponsorshipKind.choices}, "cofunded": _("Co-funded")}
 
 
 def _workers(request, scope: reads.Scope, *, filename: str, back_url: str):
