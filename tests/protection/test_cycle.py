@@ -166,24 +166,47 @@ def test_the_command_pays_a_month_and_a_second_run_changes_nothing(world):
     assert_april_is_paid(world)
 
 
-def test_a_block_reserved_after_its_province_was_sent_waits_whole(world, people, register_worker):
+def test_a_block_reserved_after_its_province_was_sent_goes_in_a_second_pass(world, people, register_worker):
     cycle_services.cycle_run(month=APR, today=PAY_DAY)
     before = books(world)
     late = register_worker(people["operator"], nik="6409011708900005", region_code="64.09.01.2020")
     worker_decide(actor=people["verifier"], worker_id=late.pk, decision="verified", reason="KTP checked")
+    batch = agency.registration_batch_open(key="test:registrations:late", today=PAY_DAY)
+    agency.registration_requests_add(
+        batch_id=batch.pk, requests=[RegistrationInput(worker_id=late.pk, income_nominal=1_000_000, sector="transport")]
+    )
+    agency.registration_batch_submit(batch_id=batch.pk)
     funder = FunderFactory(kind="company")
     pool = accounts.open_pool(target="funder", funder_id=funder.pk)
     transfer(key="test:fund:late", source=accounts.open_bank(), target=pool, amount=MONTHLY, effective_on=PAY_DAY)
     sponsor_directed(funder=funder, worker_ids=[late.pk], start=APR, months=1, package="jkk_jkm", by=people["finance"])
-    summary = cycle_services.cycle_run(month=APR, today=PAY_DAY)
-    assert (summary.state, summary.lines, summary.held_back) == ("done", 4, 1)
-    assert SponsoredMonth.objects.get(worker=late).state == SponsoredMonth.State.RESERVED
-    assert Reservation.objects.get(pool__code=pool).state == Reservation.State.PENDING
-    assert balance_of(f"liability:reserved:funder:{funder.pk}") == MONTHLY
+    call_command("cycle_run", month="2027-04", today=PAY_DAY.isoformat())
+    summary = cycle_services.cycle_summary(APR)
+    assert (summary.state, summary.lines, summary.confirmed, summary.held_back) == ("done", 5, 4, 0)
+    assert summary.chunks == {"33": "posted", "64": "posted", "64:p2": "posted"}
+    second = CycleChunk.objects.get(pass_number=2)
+    assert (second.province, second.line_count, second.confirmed_amount, second.batch.key) == (
+        "64",
+        1,
+        MONTHLY,
+        "cycle:2027-04:64:p2",
+    )
+    assert ContributionLine.objects.get(worker=late).chunk == second
+    assert SponsoredMonth.objects.get(worker=late).state == SponsoredMonth.State.PAID
+    assert Reservation.objects.get(pool__code=pool).state == Reservation.State.POSTED
+    assert JournalEntry.objects.get(idempotency_key=f"cycle:2027-04:64:p2:paid:{pool}").total == MONTHLY
+    assert balance_of(pool) == 0
+    assert balance_of(rules.PAYABLE) == 0
     after = books(world)
-    assert after["lines"] == before["lines"]
-    assert (after["payable"], after["bank"], after["batches"]) == (0, before["bank"] + MONTHLY, 2)  # + the funding
+    assert after["bank"] == before["bank"]  # the late funder's money came in and went out to the agency
+    assert after["batches"] == 3
+    assert_lines_tie_to_the_ledger(APR)
     assert verify().clean
+    # again: nothing more
+    again = books(world)
+    call_command("cycle_run", month="2027-04", today=PAY_DAY.isoformat())
+    assert books(world) == again
+    assert CycleChunk.objects.count() == 3
 
 
 def test_the_next_month_pays_on_from_the_same_reservations(world):

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
 from lingkaran.core.audit import audit_record
@@ -37,7 +37,14 @@ from lingkaran.protection.agency import services as agency
 from lingkaran.protection.agency.models import BatchState
 from lingkaran.protection.domain import cycle as rules
 from lingkaran.protection.errors import CycleLedgerMismatch, CycleNothingDue, CycleRunning
-from lingkaran.protection.models import ContributionLine, Cycle, CycleChunk, SponsoredMonth, SponsoredShare
+from lingkaran.protection.models import (
+    ContributionLine,
+    Cycle,
+    CycleChunk,
+    ReconciliationAction,
+    SponsoredMonth,
+    SponsoredShare,
+)
 
 Hook = Callable[[str], None] | None
 LOCK_NAMESPACE = 0x4C4B4359  # "LKCY": advisory locks of the monthly cycle, one per month
@@ -127,6 +134,9 @@ def cycle_bill(*, month: date, actor=None) -> Cycle:
     with transaction.atomic():
         cycle, created = Cycle.objects.get_or_create(month=month, defaults={"started_by": actor})
         params["cycle"] = cycle.pk
+        # The chunks still open (billed, not sent) are locked, so a chunk being sent by a worker cannot take lines
+        # after its batch went out; a province whose chunks have all gone out gets a new pass.
+        list(CycleChunk.objects.select_for_update().filter(cycle=cycle, state=CycleChunk.State.BILLED))
         # A worker-month is held by one sponsorship or by one co-funding split (then its parts are posted per share,
         # see ``chunk_post``): either way the agency gets one line per worker-month.
         reserved_sql = """
@@ -134,39 +144,18 @@ def cycle_bill(*, month: date, actor=None) -> Cycle:
             JOIN registry_worker w ON w.id = m.worker_id
             LEFT JOIN protection_sponsorship s ON s.id = m.sponsorship_id
             LEFT JOIN protection_cofunding f ON f.id = m.cofunding_id"""
-        # A reservation is billed whole or not at all: none of its worker-months may wait in a province whose
-        # batch already went out (they stay reserved for a later pass, see "Not built yet" in the docs), so that
-        # posting the reservation never moves money for a month that no line bills.
-        # The reservations held back are found once (an uncorrelated subquery, hashed), not once per worker-month:
-        # the correlated form grew with the square of a reservation's size.
-        not_billed = f"""
+        # Every reserved month of a reservation is billed by the same run (a reservation's months are written
+        # together, and a month left short by a tariff change holds back its whole reservation), so posting a
+        # reservation never moves money for a month that no line bills.
+        not_billed = """
             m.month = %(month)s AND m.state = %(reserved)s AND m.price_due IS NULL
-            AND NOT EXISTS (
-                SELECT 1 FROM protection_contributionline c WHERE c.worker_id = m.worker_id AND c.month = m.month
-            )
-            AND m.reservation_key NOT IN (
-                SELECT m2.reservation_key FROM protection_sponsoredmonth m2
-                JOIN registry_worker w2 ON w2.id = m2.worker_id
-                JOIN protection_cyclechunk k2
-                  ON k2.cycle_id = %(cycle)s AND k2.province = {_province_sql("w2.region_code")}
-                 AND k2.state <> %(billed)s
-                WHERE m2.month = %(month)s AND m2.state = %(reserved)s
-                  AND NOT EXISTS (
-                      SELECT 1 FROM protection_contributionline c2
-                      WHERE c2.worker_id = m2.worker_id AND c2.month = m2.month
-                  )
-            )"""
-        sql.run(
-            f"""
-            INSERT INTO protection_cyclechunk
-                (cycle_id, province, state, line_count, total_amount, confirmed_amount, rejected_amount)
-            SELECT DISTINCT %(cycle)s, {province}, %(billed)s, 0, 0, 0, 0 {reserved_sql}
-            WHERE {not_billed}
-              AND NOT EXISTS (
-                  SELECT 1 FROM protection_cyclechunk k WHERE k.cycle_id = %(cycle)s AND k.province = {province}
-              )
-            """,
+            AND NOT EXISTS (SELECT 1 FROM protection_contributionline c WHERE c.sponsored_month_id = m.id)"""
+        resubmits = _affordable(_resubmits_due(month))
+        _open_chunks(
+            cycle,
+            f"SELECT DISTINCT {province} AS province {reserved_sql} WHERE {not_billed}",
             params,
+            extra_provinces={item.province for item in resubmits},
         )
         added = sql.run(
             f"""
@@ -182,18 +171,142 @@ def cycle_bill(*, month: date, actor=None) -> Cycle:
             """,
             params,
         )
-        if added:
+        retried = _bill_resubmits(cycle, resubmits)
+        if added or retried:
             _chunk_totals(cycle)
-        if created or added:
+        if created or added or retried:
             audit_record(
                 actor=actor,
                 action="protection.cycle_bill",
                 object_type="protection.cycle",
                 object_id=f"{month:%Y-%m}",
-                details={"lines_added": added},
+                details={"lines_added": added, "resubmitted": retried},
             )
     cycle.refresh_from_db()
     return cycle
+
+
+def _open_chunks(cycle: Cycle, provinces_sql: str, params: dict, *, extra_provinces=()) -> None:
+    """A chunk in state ``billed`` for every province that has something to bill and none open: pass 1, or the next
+    pass after the province's last chunk went out."""
+    wanted = {row[0] for row in sql.fetch(provinces_sql, params)} | set(extra_provinces)
+    if not wanted:
+        return
+    chunks = CycleChunk.objects.filter(cycle=cycle, province__in=wanted)
+    open_now = set(chunks.filter(state=CycleChunk.State.BILLED).values_list("province", flat=True))
+    last = dict(chunks.values("province").annotate(n=Max("pass_number")).values_list("province", "n"))
+    CycleChunk.objects.bulk_create(
+        [CycleChunk(cycle=cycle, province=p, pass_number=last.get(p, 0) + 1) for p in sorted(wanted - open_now)]
+    )
+
+
+@dataclass(frozen=True)
+class _Resubmit:
+    line_id: int
+    province: str
+    pool: str
+    amount: int
+
+
+def _resubmits_due(month: date) -> list[_Resubmit]:
+    """Rejected lines of the month that staff chose to resubmit (a ``resubmit`` action recorded on the line, the
+    exception not marked resolved) and that have no retry yet. One sponsorship's months only: a co-funded month is
+    not resubmitted (its shares were returned to their pools; commit it again instead)."""
+    line = ContributionLine.State
+    wanted = (
+        ContributionLine.objects.filter(
+            month=month,
+            state=line.REJECTED,
+            retry__isnull=True,
+            cofunding__isnull=True,
+            sponsored_month__isnull=False,
+        )
+        .filter(
+            pk__in=ReconciliationAction.objects.filter(
+                month=month, kind=ReconciliationAction.Kind.REJECTED, action=ReconciliationAction.Action.RESUBMIT
+            ).values("line_id")
+        )
+        .exclude(
+            worker_id__in=ReconciliationAction.objects.filter(
+                month=month, kind=ReconciliationAction.Kind.REJECTED, action=ReconciliationAction.Action.RESOLVE
+            ).values("worker_id")
+        )
+        .order_by("pk")
+    )
+    return [
+        _Resubmit(pk, province, pool, amount)
+        for pk, province, pool, amount in wanted.values_list("pk", "chunk__province", "pool", "sponsored_month__amount")
+    ]
+
+
+def _affordable(resubmits: list[_Resubmit]) -> list[_Resubmit]:
+    """The resubmissions whose pool can pay for all of its resubmissions now; the others wait for a later pass."""
+    from lingkaran.ledger.selectors import balance_of
+
+    need: dict[str, int] = {}
+    for item in resubmits:
+        need[item.pool] = need.get(item.pool, 0) + item.amount
+    can = {pool for pool, total in need.items() if total <= balance_of(pool)}
+    return [item for item in resubmits if item.pool in can]
+
+
+def _bill_resubmits(cycle: Cycle, resubmits: list[_Resubmit]) -> int:
+    """A new line for each resubmitted worker-month in its province's open chunk, linked to the rejected line, and the
+    money reserved again from its pool: one reservation per pool and resubmission run,
+    ``cycle:{YYYY-MM}:resubmit:{pool}:{n}``. A pool that cannot pay for its resubmissions now bills none of them
+    (they wait for a later pass)."""
+    if not resubmits:
+        return 0
+    from lingkaran.ledger.models import Reservation
+    from lingkaran.ledger.selectors import balance_of
+    from lingkaran.ledger.services import reservation_create
+    from lingkaran.protection.sponsorships import reserved_account
+
+    month = cycle.month
+    chunks = dict(CycleChunk.objects.filter(cycle=cycle, state=CycleChunk.State.BILLED).values_list("province", "pk"))
+    by_pool: dict[str, list[_Resubmit]] = {}
+    for item in resubmits:
+        by_pool.setdefault(item.pool, []).append(item)
+    billed = 0
+    for pool, items in sorted(by_pool.items()):
+        total = sum(item.amount for item in items)
+        if total > balance_of(pool):
+            continue
+        prefix = f"cycle:{month:%Y-%m}:resubmit:{pool}:"
+        key = f"{prefix}{Reservation.objects.filter(key__startswith=prefix).count() + 1}"
+        held_in = reserved_account(pool)
+        account_open(AccountSpec(held_in, f"Reserved for workers ({pool[15:]})"[:200], AccountType.LIABILITY, True))
+        reservation_create(
+            key=key,
+            pool=pool,
+            held_in=held_in,
+            amount=total,
+            effective_on=timezone.localdate(),
+            description=f"Cycle {month:%Y-%m}: resubmitted worker-months",
+            metadata={"month": f"{month:%Y-%m}", "lines": [item.line_id for item in items]},
+        )
+        old = ContributionLine.objects.in_bulk([item.line_id for item in items])
+        ContributionLine.objects.bulk_create(
+            [
+                ContributionLine(
+                    cycle=cycle,
+                    chunk_id=chunks[item.province],
+                    worker_id=old[item.line_id].worker_id,
+                    month=month,
+                    amount=item.amount,
+                    kind=old[item.line_id].kind,
+                    funding_source=old[item.line_id].funding_source,
+                    sponsorship_id=old[item.line_id].sponsorship_id,
+                    sponsored_month_id=old[item.line_id].sponsored_month_id,
+                    pool=pool,
+                    reservation_key=key,
+                    retry_of_id=item.line_id,
+                )
+                for item in items
+            ]
+        )
+        billed += len(items)
+    return billed
 
 
 def _chunk_totals(cycle: Cycle) -> None:
@@ -217,7 +330,7 @@ def chunk_submit(*, chunk_id: int, today: date) -> CycleChunk:
             chunk.state = CycleChunk.State.ANSWERED  # nothing to send (every month of it held back)
             chunk.save(update_fields=["state"])
             return chunk
-        batch = agency.payment_batch_open(key=rules.batch_key(chunk.cycle.month, chunk.province), today=today)
+        batch = agency.payment_batch_open(key=rules.batch_key(chunk.cycle.month, chunk.label), today=today)
         if batch.state == BatchState.OPEN:
             sources = ", ".join(f"'{s}'" for s in rules.GOVERNMENT_SOURCES)
             sql.run(
@@ -284,7 +397,7 @@ def chunk_read(*, chunk_id: int) -> CycleChunk:
             FROM protection_contributionline c
             WHERE c.sponsored_month_id = protection_sponsoredmonth.id AND c.chunk_id = %(chunk)s
               AND c.state IN ('{line.CONFIRMED}', '{line.REJECTED}')
-              AND protection_sponsoredmonth.state = '{month.RESERVED}'
+              AND protection_sponsoredmonth.state IN ('{month.RESERVED}', '{month.REJECTED}')
             """,
             {"chunk": chunk.pk},
         )
@@ -307,9 +420,9 @@ def _reservation_lines(chunk: CycleChunk) -> list[rules.ReservationLines]:
         )
         .order_by("reservation_key")
     )
-    state = "sponsored_month__contribution_line__state"
+    state = "sponsored_month__contribution_lines__state"
     shared = (
-        SponsoredShare.objects.filter(sponsored_month__contribution_line__chunk=chunk)
+        SponsoredShare.objects.filter(sponsored_month__contribution_lines__chunk=chunk)
         .values("reservation_key", "share__pool")
         .annotate(
             confirmed=Sum("amount", filter=Q(**{state: line.CONFIRMED}), default=0),
@@ -331,7 +444,7 @@ def _billed_per_reservation(cycle: Cycle, keys: list[str]) -> dict[str, int]:
         .values_list("reservation_key", "total")
     )
     billed.update(
-        SponsoredShare.objects.filter(sponsored_month__contribution_line__cycle=cycle, reservation_key__in=keys)
+        SponsoredShare.objects.filter(sponsored_month__contribution_lines__cycle=cycle, reservation_key__in=keys)
         .values("reservation_key")
         .annotate(total=Sum("amount"))
         .values_list("reservation_key", "total")
@@ -358,7 +471,7 @@ def chunk_post(*, chunk_id: int, today: date) -> CycleChunk:
             reserved[key] = reservation.amount
         try:
             plan = rules.chunk_plan(
-                month=month, province=chunk.province, lines=lines, reserved=reserved, billed_in_cycle=billed
+                month=month, province=chunk.label, lines=lines, reserved=reserved, billed_in_cycle=billed
             )
         except rules.PlanError as exc:
             raise CycleLedgerMismatch(
@@ -371,8 +484,8 @@ def chunk_post(*, chunk_id: int, today: date) -> CycleChunk:
                 target=item.target,
                 amount=item.amount,
                 effective_on=today,
-                description=f"Cycle {month:%Y-%m} {chunk.province}: {item.kind}",
-                metadata={"cycle": f"{month:%Y-%m}", "chunk": chunk.province, "kind": item.kind},
+                description=f"Cycle {month:%Y-%m} {chunk.label}: {item.kind}",
+                metadata={"cycle": f"{month:%Y-%m}", "chunk": chunk.label, "kind": item.kind},
             )
         chunk.confirmed_amount = sum(item.confirmed for item in lines)
         chunk.rejected_amount = sum(item.rejected for item in lines)
@@ -462,12 +575,12 @@ def cycle_summary(month: date) -> CycleSummary:
         rejected=cycle.rejected_count,
         rejected_amount=cycle.rejected_amount,
         held_back=SponsoredMonth.objects.filter(
-            month=month, state=SponsoredMonth.State.RESERVED, contribution_line__isnull=True
+            month=month, state=SponsoredMonth.State.RESERVED, contribution_lines__isnull=True
         ).count(),
         short=SponsoredMonth.objects.filter(
             month=month, state=SponsoredMonth.State.RESERVED, price_due__isnull=False
         ).count(),
-        chunks=dict(cycle.chunks.order_by("province").values_list("province", "state")),
+        chunks={c.label: c.state for c in cycle.chunks.order_by("province", "pass_number")},
         reasons=reasons,
     )
 
@@ -499,7 +612,7 @@ def cycle_run(
         chunks = list(
             CycleChunk.objects.filter(cycle__month=month)
             .exclude(state=CycleChunk.State.POSTED)
-            .order_by("province")
+            .order_by("province", "pass_number")
             .values_list("pk", flat=True)
         )
         if tasks:

@@ -489,7 +489,8 @@ class Repricing(models.Model):
 # Monthly cycle
 #
 # One ``Cycle`` per contribution month bills every reserved ``SponsoredMonth`` of that month as a ``ContributionLine``
-# (unique per worker-month: a worker-month is billed once), split into ``CycleChunk`` rows by province, each paid to
+# (one live line per worker-month: billed once; a rejected one may be retried), split into ``CycleChunk`` rows by
+# province and pass, each paid to
 # the agency in its own batch and posted to the ledger per pool and reservation (``protection/cycle.py``;
 # docs/subsystems/protection-cycle.md).
 # =====================================================================================================================
@@ -526,7 +527,9 @@ class Cycle(models.Model):
 
 
 class CycleChunk(models.Model):
-    """The lines of one province in one cycle: one agency payment batch, processed idempotently (a Celery task)."""
+    """The lines of one province in one pass of a cycle: one agency payment batch, processed idempotently (a Celery
+    task). Pass 1 is the month's first run; worker-months reserved (or resubmitted) after a province's batch went out
+    go in a later pass of that province, with its own batch (``cycle:{YYYY-MM}:{province}:p{n}``)."""
 
     class State(models.TextChoices):
         BILLED = "billed", _("Billed")
@@ -536,6 +539,7 @@ class CycleChunk(models.Model):
 
     cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="chunks")
     province = models.CharField(_("province"), max_length=2)
+    pass_number = models.PositiveSmallIntegerField(_("pass"), default=1)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.BILLED)
     batch = models.ForeignKey("agency.PaymentBatch", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     line_count = models.PositiveIntegerField(default=0)
@@ -545,8 +549,16 @@ class CycleChunk(models.Model):
     posted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["cycle_id", "province"]
-        constraints = [models.UniqueConstraint(fields=["cycle", "province"], name="protection_chunk_once")]
+        ordering = ["cycle_id", "province", "pass_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "province", "pass_number"], name="protection_chunk_once_per_pass"),
+            models.CheckConstraint(condition=Q(pass_number__gte=1), name="protection_chunk_pass_positive"),
+        ]
+
+    @property
+    def label(self) -> str:
+        """``64`` for the first pass, ``64:p2`` for the second: the chunk's part of its batch and ledger keys."""
+        return self.province if self.pass_number == 1 else f"{self.province}:p{self.pass_number}"
 
 
 class ContributionLine(models.Model):
@@ -573,8 +585,13 @@ class ContributionLine(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.SPONSORED)
     funding_source = models.CharField(_("funding source"), max_length=10, choices=FundingSource.choices)
     sponsorship = models.ForeignKey(Sponsorship, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    sponsored_month = models.OneToOneField(
-        SponsoredMonth, on_delete=models.PROTECT, null=True, blank=True, related_name="contribution_line"
+    sponsored_month = models.ForeignKey(
+        SponsoredMonth, on_delete=models.PROTECT, null=True, blank=True, related_name="contribution_lines"
+    )
+    # A line billed again after the agency rejected ``retry_of`` and staff recorded "resubmit" (once its data was
+    # fixed): a new line in a later pass, linked to the old one, which stays as it was.
+    retry_of = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="retry", verbose_name=_("retry of")
     )
     cofunding = models.ForeignKey(CoFunding, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     pool = models.CharField(_("pool account"), max_length=120)
@@ -587,8 +604,18 @@ class ContributionLine(models.Model):
     class Meta:
         ordering = ["cycle_id", "id"]
         constraints = [
+            # A worker-month has at most one line that is not rejected: it is billed once, whatever runs; only a
+            # rejected line may be followed by a retry (one, ``retry_of`` is unique).
             models.UniqueConstraint(
-                fields=["worker", "month"], name="protection_line_once_per_worker_month", violation_error_code="billed"
+                fields=["worker", "month"],
+                condition=~Q(state="rejected"),
+                name="protection_line_once_per_worker_month",
+                violation_error_code="billed",
+            ),
+            models.UniqueConstraint(
+                fields=["sponsored_month"],
+                condition=~Q(state="rejected"),
+                name="protection_line_once_per_sponsored_month",
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="protection_line_amount_positive"),
             models.CheckConstraint(

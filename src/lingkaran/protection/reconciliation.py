@@ -162,7 +162,10 @@ def _statuses(workers: list[dict]) -> dict[int, rules.Status]:
 
 def exceptions_for_month(month: date, *, worker_id: int | None = None) -> list[ReconException]:
     """The month's exceptions, each with the actions recorded about it, in worker order."""
-    lines = ContributionLine.objects.filter(month=month, state__in=["confirmed", "rejected"])
+    # A rejected line that was resubmitted is represented by its retry (which may itself be confirmed or rejected).
+    lines = ContributionLine.objects.filter(month=month, state__in=["confirmed", "rejected"]).exclude(
+        state="rejected", retry__isnull=False
+    )
     if worker_id is not None:
         lines = lines.filter(worker_id=worker_id)
     line_rows = list(

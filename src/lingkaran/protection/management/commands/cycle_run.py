@@ -54,10 +54,7 @@ class Command(BaseCommand):
             }
         )
         if summary.held_back:
-            self.stdout.write(
-                _("%(count)s reserved worker-months were reserved after their province was sent; they wait.")
-                % {"count": summary.held_back}
-            )
+            self.stdout.write(_("%(count)s reserved worker-months are not billed yet.") % {"count": summary.held_back})
         if summary.short:
             self.stdout.write(
                 _(
