@@ -59,6 +59,7 @@ def _query(request, *drop: str) -> str:
 @dataclass(frozen=True)
 class Bar:
     label: str
+    label_x: float
     title: str
     x: float
     width: float
@@ -86,10 +87,10 @@ def bar_chart(series: list[reads.MonthPoint], *, width: int = 480, height: int =
     points = series[-CHART_MONTHS:]
     if not points:
         return None
-    top, bottom = 24, 30
+    top, bottom, side = 24, 30, 24
     plot = height - top - bottom
     maximum = max(p.funded + p.by_state["rejected"].months + p.by_state["released"].months for p in points) or 1
-    step = width / len(points)
+    step = (width - 2 * side) / len(points)
     bars = []
     for index, p in enumerate(points):
         returned = p.by_state["rejected"].months + p.by_state["released"].months
@@ -106,8 +107,9 @@ def bar_chart(series: list[reads.MonthPoint], *, width: int = 480, height: int =
         bars.append(
             Bar(
                 label=p.month.strftime("%m/%y"),
+                label_x=round(side + index * step + step / 2, 2),
                 title=title,
-                x=round(index * step + step * 0.15, 2),
+                x=round(side + index * step + step * 0.15, 2),
                 width=round(step * 0.7, 2),
                 paid_y=round(base - paid_h, 2),
                 paid_h=round(paid_h, 2),
