@@ -667,6 +667,136 @@ def run_load(config: dict, database_url: str, server_pid: int, log) -> dict:
     return result
 
 
+# --- The floor: the least a notification can cost on this machine ---------------------------------------------------
+
+_floor_connection = None
+
+
+def floor_app(environ, start_response):
+    """The floor's server: a bare WSGI application (no Django) that keeps each notification's body with one INSERT
+    on a connection of its own and answers 200, as the cheapest possible inbox would. Served by gunicorn like the
+    platform (same workers and threads), driven by the same load generator."""
+    global _floor_connection
+    import psycopg
+
+    if _floor_connection is None:
+        _floor_connection = psycopg.connect(os.environ["FLOOR_DATABASE_URL"], autocommit=True)
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length)
+    _floor_connection.execute("INSERT INTO bench_floor_inbox (body) VALUES (%s)", [body.decode()])
+    answer = b'{"status": "accepted"}'
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(answer)))])
+    return [answer]
+
+
+async def floor_generate(config: dict) -> dict:
+    bodies = iter(config["bodies"])
+    latencies: list[float] = []
+    statuses: dict[str, int] = {}
+
+    async def worker() -> None:
+        for body in bodies:
+            status, _outcome, elapsed = await post("127.0.0.1", config["port"], body)
+            latencies.append(elapsed)
+            statuses[str(status)] = statuses.get(str(status), 0) + 1
+
+    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(config["concurrency"])))
+    elapsed = time.perf_counter() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "elapsed": elapsed,
+        "latencies": latencies,
+        "statuses": statuses,
+        "cpu": (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime),
+    }
+
+
+def floor_process(config: dict, pipe) -> None:
+    try:
+        pipe.send(asyncio.run(floor_generate(config)))
+    finally:
+        pipe.close()
+
+
+def run_floor(url: str, bodies: list[bytes], args, log) -> dict:
+    """Serve ``floor_app`` with gunicorn (the same workers and threads as the platform) and send it ``bodies``
+    (the notifications of the main run, in the same order) from the load generator with the same concurrency."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_floor_inbox")
+        conn.execute("CREATE TABLE bench_floor_inbox (id bigserial PRIMARY KEY, body text NOT NULL)")
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--chdir",
+        str(REPO / "bench"),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(args.workers),
+        "--threads",
+        str(args.threads),
+        "--worker-class",
+        "gthread",
+        "webhooks:floor_app",
+    ]
+    server = subprocess.Popen(
+        command,
+        env={**os.environ, "FLOOR_DATABASE_URL": url},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise SystemExit("the floor server did not start") from None
+                time.sleep(0.2)
+        workers = children_of(server.pid)
+        server_cpu = cpu_seconds([server.pid, *workers])
+        context = multiprocessing.get_context("spawn")
+        receiving, sending = context.Pipe(duplex=False)
+        generator = context.Process(
+            target=floor_process,
+            args=({"bodies": bodies, "port": port, "concurrency": args.concurrency}, sending),
+            name="webhook-floor-load",
+        )
+        generator.start()
+        sending.close()
+        result = receiving.recv()
+        generator.join()
+        result["server_cpu"] = cpu_seconds([server.pid, *children_of(server.pid)]) - server_cpu
+    finally:
+        stop_server(server)
+    with psycopg.connect(url, autocommit=True) as conn:
+        stored = conn.execute("SELECT count(*) FROM bench_floor_inbox").fetchone()[0]
+        conn.execute("DROP TABLE bench_floor_inbox")
+    latencies = sorted(result.pop("latencies"))
+    result.update(
+        requests=len(bodies),
+        stored=stored,
+        rate=len(bodies) / result["elapsed"],
+        p50=statistics.median(latencies) * 1000,
+        p99=percentile(latencies, 0.99) * 1000,
+    )
+    log(
+        f"floor: {len(bodies):,} notifications to a bare gunicorn + one INSERT in {result['elapsed']:.1f} s: "
+        f"{result['rate']:.0f}/s, p50 {result['p50']:.1f} ms, p99 {result['p99']:.1f} ms; CPU ms per request: "
+        f"server {result['server_cpu'] * 1000 / len(bodies):.2f}, load generator "
+        f"{result['cpu'] * 1000 / len(bodies):.2f}"
+    )
+    return result
+
+
 # --- Step 5 and 6: figures and checks ------------------------------------------------------------------------------
 
 
@@ -867,6 +997,16 @@ def main(argv=None) -> int:
         stop_server(server)
     counters_after = database_counters(url)
 
+    scripts, _shape = scripts_for(payments, config)
+    bodies = [
+        body
+        for steps in scripts
+        for step in steps
+        if step[0] != "pay"
+        for body in [step[2]] * (1 + (step[0] == "twice"))
+    ]
+    floor = run_floor(url, bodies, args, log)
+
     after = pgbench_run(pgbench_url, args.concurrency, args.pgbench_seconds)
     log(f"  pgbench after the load: {after['tps']:.0f} tps (latency average {after['latency_ms']} ms)")
 
@@ -906,6 +1046,7 @@ def main(argv=None) -> int:
         "rollbacks": counters_after["rollbacks"] - counters_before["rollbacks"],
         "load_before": load_before,
         "machine": machine(url),
+        "floor": floor,
     }
     report(result, log)
     if args.write:
@@ -948,6 +1089,13 @@ def report(r: dict, log) -> None:
         f"settled donation, {r['rollbacks']} rollbacks; {load['lock_waiters']:.1f} backends waiting on a lock "
         f"(mean of 1 s samples); load average {r['load_before']:.1f} before the run"
     )
+    floor = r["floor"]
+    per_donation = load["requests"] / max(r["donations"], 1)
+    log(
+        f"floor: {floor['rate']:.0f} notifications/s = {floor['rate'] / per_donation:.0f} donations/s at "
+        f"{per_donation:.2f} notifications each = {floor['rate'] / per_donation / r['pgbench_tps'] * 100:.1f} % of "
+        f"pgbench; the platform reaches {r['rate'] / (floor['rate'] / per_donation) * 100:.0f} % of the floor"
+    )
     verify = r["figures"]["verify"]
     log(
         f"ledger verify: {'clean' if verify['clean'] else 'NOT CLEAN'} ({verify['accounts']} accounts, "
@@ -978,6 +1126,9 @@ def write_docs(r: dict) -> None:
     )
     answers = ", ".join(f"{count:,} × {status}" for status, count in sorted(load["statuses"].items()))
     steady = f"{r['steady']:.1f}/s" if r["steady"] else "n/a"
+    floor = r["floor"]
+    per_donation = load["requests"] / r["donations"]
+    floor_donations = floor["rate"] / per_donation
     section = f"""{MARK_BEGIN}
 ## Gateway notifications (`bench/webhooks.py`)
 
@@ -1001,6 +1152,8 @@ out of order (`settlement` first, the `pending` late). Server: `lingkaran serve`
 | CPU per settled donation: web workers / PostgreSQL backends / load generator | {load["server_cpu"] * 1000 / settled:.1f} / {load["database_cpu"] * 1000 / settled:.1f} / {load["cpu"] * 1000 / settled:.1f} ms | |
 | database transactions per settled donation; backends waiting on a lock (mean) | {r["transactions_per_donation"]:.1f}; {load["lock_waiters"]:.1f} | |
 | machine busy during the load (all processes, other users included); load average before | {load["machine_busy"] * 100:.0f} %; {r["load_before"]:.1f} | |
+| **floor**: the same {floor["requests"]:,} notifications to a bare gunicorn WSGI app ({args["workers"]} workers, no Django) that does one INSERT of the body each, same load generator and concurrency | {floor["rate"]:,.0f} notifications/s; p50 / p99 {floor["p50"]:.0f} / {floor["p99"]:.0f} ms; CPU per request: server {floor["server_cpu"] * 1000 / floor["requests"]:.2f} ms, load generator {floor["cpu"] * 1000 / floor["requests"]:.2f} ms | |
+| the floor in donations ({per_donation:.2f} notifications each) ÷ pgbench; the platform ÷ the floor | {floor_donations:,.0f}/s = **{floor_donations / r["pgbench_tps"] * 100:.1f} %** of pgbench; the platform **{r["rate"] / floor_donations * 100:.0f} %** of the floor | |
 
 Machine: {m["cpu"]}, {m["memory"]} RAM, {m["os"]}; Python {m["python"]}, Django {m["django"]}, gunicorn
 {m["gunicorn"]}, psycopg {m["psycopg"]}; PostgreSQL {m["postgres"]}.

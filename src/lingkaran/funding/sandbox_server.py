@@ -252,13 +252,23 @@ def status_body(payment: SandboxPayment) -> dict:
 
 @functools.cache
 def _payment_by_order_sql(vendor: str) -> str:
+    from lingkaran.funding.services.settlement import columns_of
+
     quote = connection.ops.quote_name
-    return f"SELECT * FROM {quote(SandboxPayment._meta.db_table)} WHERE {quote('order_id')} = %s"
+    return (
+        f"SELECT {columns_of(SandboxPayment, 'p')} FROM {quote(SandboxPayment._meta.db_table)} p "
+        f"WHERE p.{quote('order_id')} = %s"
+    )
 
 
 def payment_by_order(order_id: str) -> SandboxPayment | None:
     """The payment with this order id (the status API's look-up: its SQL written once per process)."""
-    return next(iter(SandboxPayment.objects.raw(_payment_by_order_sql(connection.vendor), [order_id])), None)
+    from lingkaran.funding.services.settlement import instance_from_row
+
+    with connection.cursor() as cursor:
+        cursor.execute(_payment_by_order_sql(connection.vendor), [order_id])
+        row = cursor.fetchone()
+    return instance_from_row(SandboxPayment, row) if row is not None else None
 
 
 def not_found_body() -> dict:

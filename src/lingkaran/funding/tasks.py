@@ -38,6 +38,35 @@ def enqueue(task, *args) -> None:
             return
 
 
+def enqueue_event(event_id: int, known=None) -> None:
+    """Queue the processing of a stored notification. With no broker it runs here, as ``enqueue`` would run
+    ``process_gateway_event`` (the same attempts, log lines and retries), but called directly rather than through
+    Celery's eager machinery, and with ``known`` (what the request that stored the event already read) for its first
+    attempt: this runs once for every notification a gateway sends."""
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        process_gateway_event.apply_async(args=(event_id,))
+        return
+    from lingkaran.funding import gateways
+    from lingkaran.funding.services.intake import StatusNotConfirmed, intake_process
+
+    retries = 0
+    while True:
+        try:
+            intake_process(event_id, known if retries == 0 else None)
+            return
+        except (gateways.GatewayRetryable, StatusNotConfirmed) as exc:
+            logger.warning("event %s not processed yet (attempt %s): %s", event_id, retries + 1, exc)
+            if retries >= process_gateway_event.max_retries + 1:
+                logger.error(
+                    "task %s%r failed after %s attempts: %s", process_gateway_event.name, (event_id,), retries + 1, exc
+                )
+                return
+            retries += 1
+        except Exception:
+            logger.exception("task %s%r failed after %s attempts", process_gateway_event.name, (event_id,), retries + 1)
+            return
+
+
 @shared_task(bind=True, name="funding.process_gateway_event", max_retries=8, acks_late=True)
 def process_gateway_event(self, event_id: int) -> str:
     from lingkaran.funding import gateways

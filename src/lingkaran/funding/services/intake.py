@@ -101,10 +101,31 @@ class StoredEvent:
     outcome: str
 
 
+@dataclass(frozen=True)
+class EventRow:
+    """A verified event and its intent (found by order id and gateway), as processing reads them."""
+
+    id: int
+    gateway: str
+    verified: bool
+    processed_at: object
+    outcome: str
+    order_id: str
+    transaction_id: str
+    status: str
+    gateway_status: str
+    gross_amount: str
+    intent_id: int | None
+    intent_state: str | None
+    intent_reference: str | None
+
+
 @functools.cache
-def _upsert_sql(vendor: str) -> tuple[str, tuple]:
+def _upsert_sql(vendor: str, with_intent: bool = False) -> tuple[str, tuple]:
     """``INSERT … ON CONFLICT (gateway, event_key) DO UPDATE SET deliveries = deliveries + 1 RETURNING …`` over every
-    column of the inbox, built once from the model (so a column added later is written with its default)."""
+    column of the inbox, built once from the model (so a column added later is written with its default).
+    ``with_intent`` (PostgreSQL): the same statement also finds the intent of the event's order (id, state, gateway
+    reference)."""
     fields = tuple(field for field in GatewayEvent._meta.concrete_fields if not field.primary_key)
     quote = connection.ops.quote_name
     table = quote(GatewayEvent._meta.db_table)
@@ -115,6 +136,12 @@ def _upsert_sql(vendor: str) -> tuple[str, tuple]:
         f"DO UPDATE SET {quote('deliveries')} = {table}.{quote('deliveries')} + 1 "
         f"RETURNING {quote('id')}, {quote('deliveries')}, {quote('processed_at')}, {quote('outcome')}"
     )
+    if with_intent:
+        sql = (
+            f"WITH e AS ({sql}) SELECT e.*, i.{quote('id')}, i.{quote('state')}, i.{quote('gateway_reference')} "
+            f"FROM e LEFT JOIN {quote(PaymentIntent._meta.db_table)} i "
+            f"ON i.{quote('order_id')} = %s AND i.{quote('gateway')} = %s"
+        )
     return sql, fields
 
 
@@ -124,6 +151,12 @@ def _store(gateway: str, event_key: str, raw_body: bytes, headers, **fields) -> 
     One statement, committed on its own: an upsert on the unique (gateway, event key), which also answers whether the
     event is new and whether it was processed already. (SQLite before 3.35 has no RETURNING: insert, and on the
     unique key's refusal count the delivery.)"""
+    return _upsert(gateway, event_key, raw_body, headers, fields)[0]
+
+
+def _upsert(gateway: str, event_key: str, raw_body: bytes, headers, fields: dict, *, intent_of: str | None = None):
+    """``_store``, and with ``intent_of`` (an order id) also the intent's (id, state, gateway reference), or None:
+    on PostgreSQL in the same statement."""
     event = GatewayEvent(
         gateway=gateway, event_key=event_key, raw_body=_body_text(raw_body), headers=_stored_headers(headers), **fields
     )
@@ -131,18 +164,28 @@ def _store(gateway: str, event_key: str, raw_body: bytes, headers, **fields) -> 
         try:
             with transaction.atomic():
                 event.save(force_insert=True)
-            return StoredEvent(event.pk, True, False, "")
+            stored = StoredEvent(event.pk, True, False, "")
         except IntegrityError:
-            stored = GatewayEvent.objects.filter(gateway=gateway, event_key=event_key)
-            stored.update(deliveries=F("deliveries") + 1)
-            event_id, processed_at, outcome = stored.values_list("pk", "processed_at", "outcome").get()
-            return StoredEvent(event_id, False, processed_at is not None, outcome)
-    sql, columns = _upsert_sql(connection.vendor)
+            rows = GatewayEvent.objects.filter(gateway=gateway, event_key=event_key)
+            rows.update(deliveries=F("deliveries") + 1)
+            event_id, processed_at, outcome = rows.values_list("pk", "processed_at", "outcome").get()
+            stored = StoredEvent(event_id, False, processed_at is not None, outcome)
+        return stored, (_intent_of(gateway, intent_of) if intent_of is not None else None)
+    together = intent_of is not None and connection.vendor == "postgresql"
+    sql, columns = _upsert_sql(connection.vendor, together)
     values = [field.get_db_prep_save(getattr(event, field.attname), connection) for field in columns]
     with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        event_id, deliveries, processed_at, outcome = cursor.fetchone()
-    return StoredEvent(event_id, deliveries == 1, processed_at is not None, outcome)
+        cursor.execute(sql, [*values, intent_of, gateway] if together else values)
+        row = cursor.fetchone()
+    event_id, deliveries, processed_at, outcome = row[:4]
+    stored = StoredEvent(event_id, deliveries == 1, processed_at is not None, outcome)
+    if together:
+        intent = tuple(row[4:7]) if row[4] is not None else None
+    elif intent_of is not None:
+        intent = _intent_of(gateway, intent_of)
+    else:
+        intent = None
+    return stored, intent
 
 
 def _record(event_id: int, outcome: str) -> bool:
@@ -162,18 +205,18 @@ def _record_sql(vendor: str) -> str:
 
 
 @functools.cache
-def _intent_exists_sql(vendor: str) -> str:
+def _intent_of_sql(vendor: str) -> str:
     quote = connection.ops.quote_name
     return (
-        f"SELECT 1 FROM {quote(PaymentIntent._meta.db_table)} WHERE {quote('order_id')} = %s "
-        f"AND {quote('gateway')} = %s"
+        f"SELECT {quote('id')}, {quote('state')}, {quote('gateway_reference')} "
+        f"FROM {quote(PaymentIntent._meta.db_table)} WHERE {quote('order_id')} = %s AND {quote('gateway')} = %s"
     )
 
 
-def _intent_exists(gateway: str, order_id: str) -> bool:
+def _intent_of(gateway: str, order_id: str) -> tuple | None:
     with connection.cursor() as cursor:
-        cursor.execute(_intent_exists_sql(connection.vendor), [order_id, gateway])
-        return cursor.fetchone() is not None
+        cursor.execute(_intent_of_sql(connection.vendor), [order_id, gateway])
+        return cursor.fetchone()
 
 
 def _finish(event_id: int, outcome: str) -> str:
@@ -211,19 +254,16 @@ def intake_receive(*, gateway: str, raw_body: bytes, headers, too_large: bool = 
             f" ({exc.detail})" if exc.detail else "",
         )
         return IntakeResult(status, exc.code, event.id)
-    event = _store(
-        gateway,
-        verified.event_key,
-        raw_body,
-        headers,
-        verified=True,
-        order_id=verified.order_id[:100],
-        transaction_id=verified.transaction_id[:100],
-        status=verified.state or "",
-        gateway_status=verified.gateway_status[:40],
-        gross_amount=verified.gross_amount[:30],
-    )
-    if not _intent_exists(gateway, verified.order_id):
+    fields = {
+        "verified": True,
+        "order_id": verified.order_id[:100],
+        "transaction_id": verified.transaction_id[:100],
+        "status": verified.state or "",
+        "gateway_status": verified.gateway_status[:40],
+        "gross_amount": verified.gross_amount[:30],
+    }
+    event, intent = _upsert(gateway, verified.event_key, raw_body, headers, fields, intent_of=verified.order_id)
+    if intent is None:
         _finish(event.id, "unknown_order")
         logger.warning(
             "webhook refused: gateway=%s status=404 reason=unknown_order order_id=%s event=%s",
@@ -244,8 +284,23 @@ def intake_receive(*, gateway: str, raw_body: bytes, headers, too_large: bool = 
         return IntakeResult(200, "duplicate", event.id)
     from lingkaran.funding import tasks
 
-    transaction.on_commit(functools.partial(tasks.enqueue, tasks.process_gateway_event, event.id))
+    # What processing reads first is known here: with no broker, it is handed over instead of read again.
+    known = EventRow(
+        event.id,
+        gateway,
+        True,
+        None,
+        "",
+        **{name: fields[name] for name in _KNOWN},
+        intent_id=intent[0],
+        intent_state=intent[1],
+        intent_reference=intent[2],
+    )
+    transaction.on_commit(functools.partial(tasks.enqueue_event, event.id, known))
     return IntakeResult(200, "accepted" if event.created else "accepted_again", event.id)
+
+
+_KNOWN = ("order_id", "transaction_id", "status", "gateway_status", "gross_amount")
 
 
 class _ProcessedMeanwhile(Exception):
@@ -254,71 +309,72 @@ class _ProcessedMeanwhile(Exception):
 
 @functools.cache
 def _event_and_intent_sql(vendor: str) -> str:
-    """The event with its intent's id, state and gateway reference (found by order id and gateway), one query."""
+    """The event with its intent's id, state and gateway reference (found by order id and gateway), one query, in
+    the order of ``EventRow``'s fields."""
     quote = connection.ops.quote_name
     return (
         f"SELECT e.{quote('id')}, e.{quote('gateway')}, e.{quote('verified')}, e.{quote('processed_at')}, "
         f"e.{quote('outcome')}, e.{quote('order_id')}, e.{quote('transaction_id')}, e.{quote('status')}, "
-        f"e.{quote('gateway_status')}, e.{quote('gross_amount')}, i.{quote('id')} AS intent_id, "
-        f"i.{quote('state')} AS intent_state, i.{quote('gateway_reference')} AS intent_reference "
+        f"e.{quote('gateway_status')}, e.{quote('gross_amount')}, i.{quote('id')}, i.{quote('state')}, "
+        f"i.{quote('gateway_reference')} "
         f"FROM {quote(GatewayEvent._meta.db_table)} e LEFT JOIN {quote(PaymentIntent._meta.db_table)} i "
         f"ON i.{quote('order_id')} = e.{quote('order_id')} AND i.{quote('gateway')} = e.{quote('gateway')} "
         f"WHERE e.{quote('id')} = %s"
     )
 
 
-@functools.cache
-def _lock_intent_sql(vendor: str) -> str:
-    """The intent, locked until the end of the transaction (``FOR NO KEY UPDATE``: its key never changes, so rows that
-    refer to it are not held up). SQLite has no row locks: its write transactions take the whole database."""
-    quote = connection.ops.quote_name
-    lock = " FOR NO KEY UPDATE" if connection.features.has_select_for_update else ""
-    return f"SELECT * FROM {quote(PaymentIntent._meta.db_table)} WHERE {quote('id')} = %s{lock}"
+def _event_row(event_id: int) -> EventRow | None:
+    with connection.cursor() as cursor:
+        cursor.execute(_event_and_intent_sql(connection.vendor), [event_id])
+        row = cursor.fetchone()
+    return EventRow(*row) if row is not None else None
 
 
-def intake_process(event_id: int) -> str:
+def intake_process(event_id: int, known: EventRow | None = None) -> str:
     """Process one verified notification (see the module docstring). Returns the outcome recorded on the event.
 
-    Raises ``gateways.GatewayRetryable`` or ``StatusNotConfirmed`` when it should be tried again later."""
-    event = next(iter(GatewayEvent.objects.raw(_event_and_intent_sql(connection.vendor), [event_id])), None)
+    ``known``: the event and its intent as the request that stored it just read them (no broker: processed in that
+    request); otherwise read here. Raises ``gateways.GatewayRetryable`` or ``StatusNotConfirmed`` when it should be
+    tried again later."""
+    event = known if known is not None and known.id == event_id else _event_row(event_id)
     if event is None or not event.verified:
         return "not_processable"
     if event.processed_at is not None:
         return event.outcome
     if event.intent_id is None:
-        return _finish(event.pk, "unknown_order")
+        return _finish(event.id, "unknown_order")
     if not event.status:
         logger.warning(
             "notification ignored: order_id=%s event=%s gateway status %r is not one we act on",
             event.order_id,
-            event.pk,
+            event.id,
             event.gateway_status,
         )
-        return _finish(event.pk, "status_unknown")
+        return _finish(event.id, "status_unknown")
     if is_stale(event.intent_state, event.status):
         logger.warning(
             "notification ignored: order_id=%s event=%s says %s but the payment is already %s (out of order)",
             event.order_id,
-            event.pk,
+            event.id,
             event.status,
             event.intent_state,
         )
-        return _finish(event.pk, "ignored_stale")
+        return _finish(event.id, "ignored_stale")
 
     # Ask the gateway before any money moves (network call: outside every transaction and lock).
     try:
         confirmed = gateways.get(event.gateway).get_status(event.order_id, event.intent_reference)
     except gateways.GatewayTerminal as exc:
-        logger.warning("notification not confirmed: order_id=%s event=%s status API: %s", event.order_id, event.pk, exc)
-        return _finish(event.pk, "unconfirmed")
+        logger.warning("notification not confirmed: order_id=%s event=%s status API: %s", event.order_id, event.id, exc)
+        return _finish(event.id, "unconfirmed")
     if confirmed.state is None:
         logger.warning(
             "notification not confirmed: order_id=%s event=%s status API says %r",
             event.order_id,
-            event.pk,
+            event.id,
             confirmed.gateway_status,
         )
-        return _finish(event.pk, "status_unknown")
+        return _finish(event.id, "status_unknown")
     if RANK[confirmed.state] < RANK[PaymentState(event.status)]:
         raise StatusNotConfirmed(
             f"order {event.order_id}: notification says {event.status}, status API says {confirmed.state}"
@@ -329,16 +385,16 @@ def intake_process(event_id: int) -> str:
     # transaction changes nothing: it is rolled back).
     try:
         with transaction.atomic():
-            intent = next(iter(PaymentIntent.objects.raw(_lock_intent_sql(connection.vendor), [event.intent_id])))
+            intent = settlement.intent_lock(event.intent_id)
             outcome = _apply(intent, confirmed, event)
-            if not _record(event.pk, outcome):
+            if not _record(event.id, outcome):
                 raise _ProcessedMeanwhile
     except _ProcessedMeanwhile:
-        return GatewayEvent.objects.filter(pk=event.pk).values_list("outcome", flat=True).get()
+        return GatewayEvent.objects.filter(pk=event.id).values_list("outcome", flat=True).get()
     return outcome
 
 
-def _apply(intent: PaymentIntent, confirmed: gateways.GatewayStatus, event: GatewayEvent) -> str:
+def _apply(intent: PaymentIntent, confirmed: gateways.GatewayStatus, event: EventRow) -> str:
     target = confirmed.state
     decision = decide(intent.state, target)
     if decision == Decision.SAME:
@@ -357,7 +413,7 @@ def _apply(intent: PaymentIntent, confirmed: gateways.GatewayStatus, event: Gate
         logger.warning(
             "notification ignored: order_id=%s event=%s would move the payment from %s back to %s",
             intent.order_id,
-            event.pk,
+            event.id,
             intent.state,
             target,
         )
@@ -410,7 +466,7 @@ def intake_sweep(*, older_than_minutes: int = 10) -> int:
         )[:1000]
     )
     for event_id in ids:
-        tasks.enqueue(tasks.process_gateway_event, event_id)
+        tasks.enqueue_event(event_id)
     return len(ids)
 
 

@@ -56,6 +56,64 @@ def _write(instance: Model, **values) -> None:
     _update(type(instance), instance.pk, **values)
 
 
+@functools.cache
+def _loader(model: type[Model], vendor: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple]:
+    """For ``model``: its columns (in ``concrete_fields`` order), attribute names, and each column's converters from
+    the database's value to Python's (what the ORM's compiler applies to a row)."""
+    fields = model._meta.concrete_fields
+    columns = tuple(field.column for field in fields)
+    converters = []
+    for field in fields:
+        column = field.get_col(model._meta.db_table)
+        converters.append(tuple(connection.ops.get_db_converters(column)) + tuple(field.get_db_converters(connection)))
+    return columns, tuple(field.attname for field in fields), tuple(converters)
+
+
+def columns_of(model: type[Model], alias: str) -> str:
+    """``alias.col1, alias.col2, …`` of every column of ``model``, for ``instance_from_row``."""
+    quote = connection.ops.quote_name
+    return ", ".join(f"{alias}.{quote(column)}" for column in _loader(model, connection.vendor)[0])
+
+
+def instance_from_row(model: type[Model], values) -> Model:
+    """A model instance from a row selected with ``columns_of`` (converted as the ORM would)."""
+    _columns, names, converters = _loader(model, connection.vendor)
+    converted = []
+    for value, chain in zip(values, converters, strict=True):
+        for converter in chain:
+            value = converter(value, None, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, names, converted)
+
+
+@functools.cache
+def _lock_sql(vendor: str) -> str:
+    quote = connection.ops.quote_name
+    lock = ""
+    if connection.features.has_select_for_update_of:
+        lock = " FOR NO KEY UPDATE OF i"
+    elif connection.features.has_select_for_update:
+        lock = " FOR NO KEY UPDATE"
+    return (
+        f"SELECT {columns_of(PaymentIntent, 'i')}, {columns_of(Donation, 'd')} "
+        f"FROM {quote(PaymentIntent._meta.db_table)} i JOIN {quote(Donation._meta.db_table)} d "
+        f"ON d.{quote('id')} = i.{quote('donation_id')} WHERE i.{quote('id')} = %s{lock}"
+    )
+
+
+def intent_lock(intent_id: int) -> PaymentIntent:
+    """The intent, locked until the end of the transaction (``FOR NO KEY UPDATE``: its key never changes, so rows
+    that refer to it are not held up), with its donation, in one query. SQLite has no row locks: its write
+    transactions take the whole database."""
+    with connection.cursor() as cursor:
+        cursor.execute(_lock_sql(connection.vendor), [intent_id])
+        row = cursor.fetchone()
+    width = len(PaymentIntent._meta.concrete_fields)
+    intent = instance_from_row(PaymentIntent, row[:width])
+    intent.donation = instance_from_row(Donation, row[width:])
+    return intent
+
+
 def _donation_of(intent: PaymentIntent) -> Donation:
     """The intent's donation: the one its caller loaded with it, or read now (plain SQL, no ORM compiling)."""
     if not PaymentIntent.donation.is_cached(intent):
