@@ -11,7 +11,8 @@ its own transaction and is idempotent (a second run finds what the first wrote a
      paid after June: ended) and one sponsored again from October (reactivated); a wage earner (PU) is among them;
    - BAZNAS Kalimantan Timur (zakat) for zakat-eligible workers of the province, April-September 2026 (in grace by
      October);
-   - and the first campaign's pool enrols what its donations can pay for, May-October 2026 (``pool_enrol``).
+   - and the first campaign's pool enrols what its donations can pay for, May-October 2026 (``pool_enrol``);
+   - a co-funded block: Bank Jateng 60 % and the Pemda 40 % of three workers, September 2026-February 2027.
 2. ``_protection_registrations``: every sponsored worker and a few more are registered with the agency simulator in
    January 2026 (KPJ numbers); the wage earner is refused (``covered_as_wage_earner``).
 3. ``_protection_cycles``: the monthly cycle for every month from January 2026 to October 2026 (or the month before today, if earlier), each run
@@ -40,6 +41,7 @@ ZAKAT = ("BAZNAS Provinsi Kalimantan Timur", "zakat_body")
 # cohort sizes
 PEMDA_WORKERS, CSR_TRANSPORT, CSR_OTHER, ZAKAT_WORKERS = 80, 40, 40, 40
 PEMDA_STATEMENT = "mutasi-rekening-titipan-apbd.csv"
+COFUNDED_WORKERS, COFUNDED_START, COMPANY_SHARE_BP = 3, date(2026, 9, 1), 6_000
 
 
 def _month(day: date) -> date:
@@ -86,6 +88,7 @@ def _cohorts() -> dict[str, list[int]]:
         "pemda": take(base.filter(region_code__startswith="64.09.", zakat_eligible=False), PEMDA_WORKERS),
         "zakat": take(base.filter(region_code__startswith="64.", zakat_eligible=True), ZAKAT_WORKERS),
         "wage_earner": take(other, 1),
+        "cofunded": take(base.filter(region_code__startswith="64.09.", zakat_eligible=False), COFUNDED_WORKERS),
     }
 
 
@@ -216,10 +219,45 @@ def _protection_sponsorships(rng: random.Random, log) -> None:
     enrolled = 0
     if campaign is not None and not Sponsorship.objects.filter(campaign=campaign, kind=SponsorshipKind.POOLED).exists():
         enrolled = len(pool_enrol(campaign=campaign, as_of=date(2026, 4, 15), by=finance))
+    _protection_cofunding(company, pemda, cohorts["cofunded"], finance, log)
     log(
         f"protection: {created} directed sponsorships (APBD, CSR with a renewal, zakat) and {enrolled} enrolled by "
         f"a campaign pool; {Sponsorship.objects.count()} sponsorships in all"
     )
+
+
+def _protection_cofunding(company, pemda, workers, finance, log) -> None:
+    """One co-funded block: Bank Jateng pays 60 % and the Pemda 40 % of three workers of Penajam Paser Utara,
+    September 2026 to February 2027. With APBD money in it, every month is priced without the PP 50/2025 discount;
+    each month is split to the rupiah and each share reserved from its own pool (fixed transfer keys: once)."""
+    from django.utils import timezone
+
+    from lingkaran.funding import accounts
+    from lingkaran.ledger.selectors import balance_of
+    from lingkaran.ledger.services import transfer
+    from lingkaran.protection.models import CoFunding
+    from lingkaran.protection.sponsorships import ShareSpec, cofunding_plan, sponsor_cofunded
+
+    if CoFunding.objects.exists() or len(workers) < COFUNDED_WORKERS:
+        return
+    shares = [ShareSpec(company, COMPANY_SHARE_BP), ShareSpec(pemda, 10_000 - COMPANY_SHARE_BP)]
+    plan = cofunding_plan(shares=shares, worker_ids=workers, start=COFUNDED_START, months=6, package="jkk_jkm")
+    for share in plan.shares:
+        short = share.total - balance_of(share.pool)
+        if short > 0:
+            transfer(
+                key=f"demo:protection:cofund:{share.funder.pk}",
+                source=accounts.open_bank(),
+                target=accounts.open_pool(target="funder", funder_id=share.funder.pk),
+                amount=short,
+                effective_on=timezone.localdate(),
+                description=f"Bank transfer from {share.funder.name} (co-funding)",
+                metadata={"demo": True},
+            )
+    rows = sponsor_cofunded(
+        shares=shares, worker_ids=workers, start=COFUNDED_START, months=6, package="jkk_jkm", by=finance
+    )
+    log(f"protection: a co-funded block (Bank Jateng 60 %, the Pemda 40 %): {len(rows)} share sponsorships")
 
 
 def _protection_registrations(rng: random.Random, log) -> None:

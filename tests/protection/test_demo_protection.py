@@ -102,5 +102,16 @@ def test_a_year_of_protection_history_built_twice(settings, tmp_path, django_cap
     assert states.count("reactivated") == 1
     assert {"active", "grace"} <= set(states)
 
+    # One co-funded block: Bank Jateng 60 %, the Pemda 40 %, priced as APBD; September and October paid per share.
+    from lingkaran.protection.models import CoFunding, SponsoredShare
+
+    split = CoFunding.objects.get()
+    assert split.source == "apbd"
+    assert list(split.shares.values_list("share_bp", flat=True)) == [6000, 4000]
+    paid = ContributionLine.objects.filter(cofunding=split, state="confirmed")
+    assert sorted(set(paid.values_list("month", flat=True))) == [date(2026, 9, 1), date(2026, 10, 1)]
+    assert set(paid.values_list("amount", flat=True)) == {16_800}
+    assert set(SponsoredShare.objects.values_list("amount", flat=True)) == {10_080, 6_720}
+
     report = verify()
     assert report.clean, report

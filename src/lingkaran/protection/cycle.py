@@ -420,6 +420,8 @@ def _reservation_lines(chunk: CycleChunk) -> list[rules.ReservationLines]:
         )
         .order_by("reservation_key")
     )
+    if not ContributionLine.objects.filter(chunk=chunk, cofunding__isnull=False).exists():
+        return [rules.ReservationLines(r["reservation_key"], r["pool"], r["confirmed"], r["rejected"]) for r in single]
     state = "sponsored_month__contribution_lines__state"
     shared = (
         SponsoredShare.objects.filter(sponsored_month__contribution_lines__chunk=chunk)
@@ -443,6 +445,8 @@ def _billed_per_reservation(cycle: Cycle, keys: list[str]) -> dict[str, int]:
         .annotate(total=Sum("amount"))
         .values_list("reservation_key", "total")
     )
+    if len(billed) == len(keys):
+        return billed  # every key is a reservation of one sponsorship: no co-funded share among them
     billed.update(
         SponsoredShare.objects.filter(sponsored_month__contribution_lines__cycle=cycle, reservation_key__in=keys)
         .values("reservation_key")
