@@ -111,3 +111,27 @@ class CoFundingInvalid(InvalidInput):
     default_message = _(
         "The shares of a co-funding split must name two to five different funders, each at least 1 %, adding up to 100 %."
     )
+
+
+# --- Lists of NIKs for a directed sponsorship (docs/subsystems/protection-sponsorships.md, "Ways in") ---------------
+
+
+class NikListRefused(InvalidInput):
+    """The uploaded file cannot be read as a list of NIKs; nothing was matched or reserved. ``details['reason']``:
+    ``file_empty``, ``file_too_large`` (``limit_mb``), ``file_xls_old``, ``file_not_spreadsheet``,
+    ``file_xlsx_invalid``, ``no_nik_column`` (``found``: the first row's cells), ``no_rows``, ``too_many_rows``
+    (``limit``)."""
+
+    code = "nik_list_refused"
+    default_message = _("This file cannot be read as a list of NIKs; nothing was reserved.")
+
+
+class NikListIncomplete(InvalidInput):
+    """Some rows of the list do not match a worker this funder can sponsor, and the caller asked for the whole list
+    or nothing. ``details``: ``counts`` (rows per outcome) and ``rows`` (the rows that keep it from being whole)."""
+
+    code = "nik_list_incomplete"
+    default_message = _(
+        "Some rows of the list do not match a worker this funder can sponsor; nothing was reserved. Correct them, or "
+        "sponsor only the matched workers."
+    )

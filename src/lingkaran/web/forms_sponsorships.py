@@ -12,6 +12,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from lingkaran.funding.models import Package
+from lingkaran.protection.domain import nik_list
 from lingkaran.protection.models import Sponsorship, SponsorshipKind
 from lingkaran.registry.models import Sex
 from lingkaran.web.forms_funding import RupiahField
@@ -129,6 +130,41 @@ class DirectedForm(BlockFields):
         if cofunder is not None and cofunder == data.get("funder"):
             self.add_error("cofunder", _("Choose a funder other than the first."))
         return data
+
+
+class NikListForm(BlockFields):
+    """A list of NIKs a funder sent (CSV or XLSX), checked row by row before anything is reserved."""
+
+    file = forms.FileField(
+        label=_("List of NIKs (CSV or XLSX)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,.txt,text/csv"}),
+    )
+
+    field_order = ["funder", "file", "start", "months", "package"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _(
+            "A column of NIKs with a header such as nik, NIK or no_ktp; a column of names is optional. At most "
+            "%(rows)s rows and %(mb)s MB."
+        ) % {"rows": nik_list.MAX_ROWS, "mb": nik_list.MAX_BYTES // (1024 * 1024)}
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > nik_list.MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(limit_mb)s MB; split the list.")
+                % {"limit_mb": nik_list.MAX_BYTES // (1024 * 1024)},
+                code="too_large",
+            )
+        return upload
+
+
+class NikListConfirmForm(forms.Form):
+    """The confirmation of a checked list: the signed summary of what the check found (the matched workers and
+    the block), so that *Confirm* reserves exactly what the report showed."""
+
+    token = forms.CharField(widget=forms.HiddenInput, max_length=200_000)
 
 
 class AllocationForm(BlockFields):

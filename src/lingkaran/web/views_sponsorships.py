@@ -9,11 +9,14 @@ sponsorships; other roles are refused (403). Views parse, call ``protection.spon
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import hashlib
 import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -27,11 +30,17 @@ from lingkaran.core.access import can, require
 from lingkaran.core.domain.formatting import format_rupiah
 from lingkaran.core.domain.roles import Capability
 from lingkaran.core.errors import Forbidden, NotFound
+from lingkaran.protection import nik_list_messages as list_texts
+from lingkaran.protection import nik_lists
+from lingkaran.protection import selectors_nik_list as list_reads
 from lingkaran.protection import selectors_sponsorships as reads
 from lingkaran.protection import sponsorships as services
 from lingkaran.protection.domain.allocation import Criteria, Reason
+from lingkaran.protection.domain.tariffs import parse_month
 from lingkaran.protection.errors import (
     CoFundingInvalid,
+    NikListIncomplete,
+    NikListRefused,
     PoolInsufficient,
     SponsorshipRefused,
     TariffNotInForce,
@@ -308,6 +317,155 @@ def _label(worker, worker_id) -> str:
     return f"{worker.full_name} ({worker.nik_masked}, #{worker.pk})"
 
 
+# --- Directed from an uploaded list of NIKs ------------------------------------------------------------------------
+
+LIST_TOKEN_SALT = "lingkaran.sponsorships.nik_list"  # noqa: S105 - a signing namespace, not a secret
+LIST_TOKEN_MAX_AGE = 2 * 60 * 60
+MATCHED_SHOWN_OPEN = 50
+
+
+def _list_token(user, data: dict, summary: nik_lists.ListSummary) -> str:
+    return signing.dumps(
+        {
+            "user": user.pk,
+            "funder": data["funder"].pk,
+            "start": f"{data['start']:%Y-%m}",
+            "months": data["months"],
+            "package": data["package"],
+            "summary": dataclasses.asdict(summary),
+        },
+        salt=LIST_TOKEN_SALT,
+        compress=True,
+    )
+
+
+def _report_rows(report):
+    """The report's rows with their words, the rows left out first (in file order), then the matched ones."""
+    rows = [
+        {"row": row, "label": str(list_texts.OUTCOMES[row.outcome]), "note": list_texts.row_note(row)}
+        for row in report.rows
+    ]
+    return (
+        [r for r in rows if r["row"].outcome != "matched"],
+        [r for r in rows if r["row"].outcome == "matched"],
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sponsorship_directed_upload(request):
+    """Upload a list of NIKs: every row's outcome (matched, not found, not verified, not payable by this funder,
+    duplicate, malformed), the directed preview of the matched workers, then *Confirm* reserves them through
+    ``sponsor_directed`` (all or nothing; a second confirm reserves nothing more). Nothing is written before."""
+    _require_manager(request.user)
+    funders = list(reads.funders_for_sponsorships(request.user))
+    if request.method == "POST" and request.POST.get("action") == "confirm":
+        return _nik_list_confirm(request, funders)
+    form = sforms.NikListForm(
+        request.POST or None, request.FILES or None, funders=funders, initial={"start": _next_month_text()}
+    )
+    context = {"form": form, "report": None, "preview": None, "problem": None}
+    if request.method == "GET":
+        return render(request, "web/sponsorships/directed_upload.html", context)
+    if not form.is_valid():
+        return render(request, "web/sponsorships/directed_upload.html", context, status=422)
+    data = form.cleaned_data
+    upload = data["file"]
+    try:
+        report = list_reads.nik_list_check(
+            request.user,
+            funder=data["funder"],
+            content=upload.read(),
+            file_name=upload.name or "",
+            start=data["start"],
+            months=data["months"],
+            package=data["package"],
+        )
+    except NikListRefused as exc:
+        form.add_error("file", list_texts.file_refusal_text(exc.details))
+        return render(request, "web/sponsorships/directed_upload.html", context, status=422)
+    except TariffNotInForce as exc:
+        form.add_error("start", _tariff_message(exc))
+        return render(request, "web/sponsorships/directed_upload.html", context, status=422)
+    left_out, matched = _report_rows(report)
+    context.update(report=report, left_out=left_out, matched=matched, matched_open=len(matched) <= MATCHED_SHOWN_OPEN)
+    if report.worker_ids and not report.replayed:
+        try:
+            context["preview"] = reads.directed_preview(
+                request.user,
+                funder=data["funder"],
+                worker_ids=report.worker_ids,
+                start=data["start"],
+                months=data["months"],
+                package=data["package"],
+            )
+        except TariffNotInForce as exc:
+            form.add_error("start", _tariff_message(exc))
+            return render(request, "web/sponsorships/directed_upload.html", context, status=422)
+        context["confirm"] = sforms.NikListConfirmForm(
+            initial={"token": _list_token(request.user, data, nik_lists.ListSummary.of(report))}
+        )
+    return render(request, "web/sponsorships/directed_upload.html", context)
+
+
+def _nik_list_confirm(request, funders):
+    """Reserve what a checked list matched: the signed summary names the funder, the block and the workers."""
+    form = sforms.NikListForm(initial={"start": _next_month_text()}, funders=funders)
+    context = {"form": form, "report": None, "preview": None, "problem": None}
+    confirm = sforms.NikListConfirmForm(request.POST)
+    try:
+        if not confirm.is_valid():
+            raise signing.BadSignature("no token")
+        signed = signing.loads(confirm.cleaned_data["token"], salt=LIST_TOKEN_SALT, max_age=LIST_TOKEN_MAX_AGE)
+    except signing.BadSignature:
+        context["problem"] = {
+            "code": "nik_list_expired",
+            "message": _("This check has expired or was changed; upload the list again."),
+            "lines": [],
+        }
+        return render(request, "web/sponsorships/directed_upload.html", context, status=422)
+    funder = next((f for f in funders if f.pk == signed.get("funder")), None)
+    if signed.get("user") != request.user.pk or funder is None:
+        raise NotFound()
+    summary = nik_lists.ListSummary(**signed["summary"])
+    start = parse_month(signed["start"])
+    block = {"start": start, "months": signed["months"], "package": signed["package"]}
+    try:
+        rows = nik_lists.nik_list_sponsor(funder=funder, summary=summary, by=request.user, accept_partial=True, **block)
+    except (PoolInsufficient, SponsorshipRefused, WorkerMonthTaken, NikListIncomplete, TariffNotInForce) as exc:
+        if isinstance(exc, TariffNotInForce):
+            context["problem"] = {"code": exc.code, "message": _tariff_message(exc), "lines": []}
+        else:
+            context["problem"] = _problem(exc)
+        with contextlib.suppress(TariffNotInForce):
+            context["preview"] = reads.directed_preview(
+                request.user, funder=funder, worker_ids=summary.worker_ids, **block
+            )
+        context["form"] = sforms.NikListForm(
+            initial={
+                "funder": funder.pk,
+                "start": signed["start"],
+                "months": block["months"],
+                "package": block["package"],
+            },
+            funders=funders,
+        )
+        return render(
+            request, "web/sponsorships/directed_upload.html", context, status=409 if exc.http_status == 409 else 422
+        )
+    messages.success(
+        request,
+        _("Reserved %(total)s for %(workers)s workers of the list %(file)s, %(months)s months each.")
+        % {
+            "total": _rp(sum(r.total for r in rows)),
+            "workers": len(rows),
+            "file": summary.file_name,
+            "months": block["months"],
+        },
+    )
+    return redirect(f"{reverse('web:sponsorship_list')}?funder={funder.pk}")
+
+
 # --- Criteria runs --------------------------------------------------------------------------------------------------
 
 
@@ -446,6 +604,7 @@ urlpatterns = [
     path("sponsorships/", sponsorship_list, name="sponsorship_list"),
     path("sponsorships/directed/", sponsorship_directed, name="sponsorship_directed"),
     path("sponsorships/directed/workers/", worker_search, name="sponsorship_worker_search"),
+    path("sponsorships/directed/upload/", sponsorship_directed_upload, name="sponsorship_directed_upload"),
     path("sponsorships/allocation/", allocation_new, name="allocation_new"),
     path("sponsorships/runs/<int:run_id>/", allocation_run_detail, name="allocation_run"),
     path("sponsorships/runs/<int:run_id>/commit/", allocation_run_commit, name="allocation_run_commit"),

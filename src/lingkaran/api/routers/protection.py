@@ -7,19 +7,23 @@ Both read through ``protection.selectors`` (``tariffs_in_force``, ``tariff_quote
 ``YYYY-MM``; amounts are whole rupiah; rates and discounts are basis points (100 = 1 %).
 """
 
+import re
 from datetime import date, datetime
 from typing import Literal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from lingkaran.api.pagination import LimitOffset
 from lingkaran.core.access import require
 from lingkaran.core.domain.roles import Capability
 from lingkaran.core.errors import InvalidInput
+from lingkaran.funding import accounts as funding_accounts
 from lingkaran.funding import selectors as funding_selectors
+from lingkaran.ledger.selectors import balance_of
 from lingkaran.protection import selectors, sponsorships
 from lingkaran.protection import selectors_sponsorships as sponsorship_reads
 from lingkaran.protection.domain import allocation as engine
@@ -371,6 +375,137 @@ def sponsorship_directed(request, payload: DirectedIn):
         .prefetch_related("worker_months", "share_months__sponsored_month", "cofunding__shares")
     )
     return Status(201, list(fresh.order_by("pk")))
+
+
+# A list of NIKs (CSV or XLSX) for a directed block: the row report, and with ``commit`` the reservation
+# (``protection.selectors_nik_list``, ``protection.nik_lists``; docs/subsystems/protection-sponsorships.md).
+
+ListOutcome = Literal["matched", "not_found", "not_verified", "not_payable", "duplicate", "malformed"]
+
+
+class NikListRowOut(Schema):
+    row: int = Field(..., description="The row number in the spreadsheet (1-based, as Excel shows it).")
+    outcome: ListOutcome
+    nik_masked: str = Field(..., description="The NIK masked; empty for a malformed NIK.")
+    worker_id: int | None
+    region_code: str
+    reasons: list[str] = Field(
+        ..., description="malformed: the NIK problem (`nik_number`, `nik_scientific`, …); not_payable: refusal codes."
+    )
+    first_row: int | None = Field(None, description="duplicate: the row that holds this NIK first.")
+    name_differs: bool = Field(..., description="matched, but the file's name is not the registered name.")
+    message: str = Field(..., description="Why the row is left out (or the warning), in the request's language.")
+
+
+class NikListMonthOut(Schema):
+    month: str
+    total: int
+
+
+class NikListOut(Schema):
+    file_format: Literal["csv", "xlsx"]
+    header_row: int = Field(..., description="The header's row number; 0 when the list has no header.")
+    nik_column: str
+    counts: dict[str, int] = Field(..., description="Rows per outcome.")
+    complete: bool = Field(..., description="Every row matched (or repeats a matched row).")
+    replayed: bool = Field(..., description="These workers and this block were already reserved from this list.")
+    matched_worker_ids: list[int]
+    total: int = Field(..., description="The whole block for the matched workers, at each month's tariff.")
+    available: int = Field(..., description="The funder's pool balance.")
+    months: list[NikListMonthOut]
+    committed: bool
+    rows: list[NikListRowOut]
+    sponsorships: list[SponsorshipOut]
+
+
+def _nik_list_rows(report) -> list[dict]:
+    from lingkaran.protection.nik_list_messages import row_note
+
+    return [
+        {
+            "row": r.number, "outcome": r.outcome, "nik_masked": r.nik_masked, "worker_id": r.worker_id,
+            "region_code": r.region_code, "reasons": list(r.reasons), "first_row": r.first_row,
+            "name_differs": r.name_differs, "message": row_note(r),
+        }
+        for r in report.rows
+    ]  # fmt: skip
+
+
+@router.post(
+    "/sponsorships/directed/upload",
+    response={200: NikListOut, 201: NikListOut},
+    summary="A list of NIKs (CSV or XLSX) for a directed block: the row report, and with commit=true the reservation",
+    description=(
+        "Multipart: `file` (CSV or XLSX, at most 2 MB and 5,000 rows; a column of NIKs under a header such as `nik` "
+        "or `no_ktp`, optionally names), `funder_id`, `start` (YYYY-MM), `months`, `package`, `commit` (default "
+        "false), `accept_partial` (default false). Without `commit` nothing is written: 200 with every row's "
+        "outcome and the block's cost for the matched workers. With `commit=true`: 201 and the sponsorships, "
+        "reserved through the directed way in (all or nothing over the matched workers; the same list again "
+        "reserves nothing more and returns the same sponsorships). A list with rows that did not match is "
+        "`nik_list_incomplete` (422, `details.counts`, `details.rows`) unless `accept_partial=true`, which reserves "
+        "the matched workers only. Errors: `nik_list_refused` (422, `details.reason`), `pool_insufficient` (409), "
+        "`worker_month_taken` (409), `tariff_not_in_force` (422), `forbidden` (403), `not_found` (404, a funder the "
+        "caller may not see)."
+    ),
+)
+def sponsorship_directed_upload(
+    request,
+    file: File[UploadedFile],
+    funder_id: Form[int],
+    start: Form[str],
+    months: Form[int],
+    package: Form[PackageName],
+    commit: Form[bool] = False,
+    accept_partial: Form[bool] = False,
+):
+    from lingkaran.protection import nik_lists
+    from lingkaran.protection import selectors_nik_list as list_reads
+    from lingkaran.protection.domain import nik_list as list_rules
+    from lingkaran.protection.errors import NikListRefused
+
+    require(request.user, Capability.MANAGE_SPONSORSHIPS)
+    first = rules.parse_month(start) if re.fullmatch(MONTH_PATTERN, start or "") else None
+    problems = {}
+    if first is None:
+        problems["start"] = [_("Write the month as YYYY-MM, for example 2026-04.")]
+    if not 1 <= months <= 60:
+        problems["months"] = [_("Give 1 to 60 months.")]
+    if problems:
+        raise InvalidInput(details={"fields": problems})
+    funder = funding_selectors.funder_for(request.user, funder_id)
+    if file.size > list_rules.MAX_BYTES:
+        raise NikListRefused(details={"reason": "file_too_large", "limit_mb": list_rules.MAX_BYTES // (1024 * 1024)})
+    report = list_reads.nik_list_check(
+        request.user, funder=funder, content=file.read(), file_name=file.name or "", start=first, months=months,
+        package=package,
+    )  # fmt: skip
+    rows = _nik_list_rows(report)
+    preview = None
+    if report.worker_ids and not report.replayed:
+        preview = sponsorship_reads.directed_preview(
+            request.user, funder=funder, worker_ids=report.worker_ids, start=first, months=months, package=package
+        )
+    body = {
+        "file_format": report.file_format, "header_row": report.header_row, "nik_column": report.nik_column,
+        "counts": report.counts, "complete": report.complete, "replayed": report.replayed,
+        "matched_worker_ids": report.worker_ids, "total": preview.total if preview else 0,
+        "available": balance_of(funding_accounts.funder_pool(funder.pk)),
+        "months": [{"month": _month(m.month), "total": m.total} for m in preview.months] if preview else [],
+        "committed": False, "rows": rows, "sponsorships": [],
+    }  # fmt: skip
+    if not commit:
+        return Status(200, body)
+    done = nik_lists.nik_list_sponsor(
+        funder=funder, summary=nik_lists.ListSummary.of(report), start=first, months=months, package=package,
+        by=request.user, accept_partial=accept_partial, blocking_rows=[r for r in rows if r["outcome"] != "matched"],
+    )  # fmt: skip
+    fresh = (
+        sponsorship_reads.sponsorships_visible_to(request.user)
+        .filter(pk__in=[row.pk for row in done])
+        .prefetch_related("worker_months", "share_months__sponsored_month", "cofunding__shares")
+    )
+    body.update(committed=True, sponsorships=list(fresh.order_by("pk")))
+    return Status(201, body)
 
 
 class CriteriaIn(Schema):
