@@ -286,6 +286,30 @@ def test_each_donation_is_traced_to_the_worker_months_it_paid_first_in_first_out
     ]
 
 
+def test_a_refund_shrinks_its_donation_and_the_later_one_pays_on(
+    funder_world, settings, django_capture_on_commit_callbacks
+):
+    """Rp 16.800 of the first donation goes back to its donor: it now pays worker 1's April and May; the second
+    donation starts at worker 1's June and pays nine months, with Rp 16.800 still unused."""
+    settings.LINGKARAN_REFUND_APPROVAL_THRESHOLD = 10_000_000
+    first, second = funder_world["donations"]
+    finance = funder_world["staff"]["finance"]
+    refund = funding_services.refund_request(actor=finance, intent=first.intent, amount=MONTHLY, reason="Salah ketik")
+    with django_capture_on_commit_callbacks(execute=True):
+        funding_services.refund_execute(actor=finance, refund=refund)
+    w = funder_world["workers"]
+    _donation, trace = reads.donation_trace(funder_world["donors"][0], first.pk)
+    assert (trace.receipt.amount, trace.receipt.refunded, trace.receipt.net) == (FIRST_GIFT, MONTHLY, 2 * MONTHLY)
+    assert _traced(trace) == [(w[0].pk, APR, "paid", MONTHLY), (w[0].pk, MAY, "reserved", MONTHLY)]
+    _donation, trace = reads.donation_trace(funder_world["donors"][1], second.pk)
+    assert (trace.start, trace.attributed) == (2 * MONTHLY, 9 * MONTHLY)
+    assert _traced(trace)[0] == (w[0].pk, JUN, "reserved", MONTHLY)
+    s = reads.summary(reads.funder_scope(funder_world["csr"], funder_world["own"].pk), today=IN_APRIL)
+    assert s.ledger.received == FIRST_GIFT + SECOND_GIFT - MONTHLY
+    assert s.ledger.available == balance_of(funder_world["pool"]) == MONTHLY
+    assert s.ledger.received == sum(r.net for r in reads.pool_receipts(funder_world["pool"]))
+
+
 def test_who_may_see_a_funder_and_a_trace(funder_world):
     own, other = funder_world["own"], funder_world["other"]
     first = funder_world["donations"][0]

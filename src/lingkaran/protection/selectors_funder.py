@@ -240,7 +240,7 @@ def _by_state(months: QuerySet[SponsoredMonth]) -> dict[str, StateFigures]:
 def ledger_figures(pools: list[str]) -> LedgerFigures:
     available = sum(ledger.balance_of(pool) for pool in pools)
     held = sum(ledger.balance_of(reserved_account(pool)) for pool in pools)
-    received = sum(r.net for pool in pools for r in pool_receipts(pool))
+    received = sum(pool_received(pool) for pool in pools)
     return LedgerFigures(available=available, held_in_reserve=held, received=received)
 
 
@@ -445,6 +445,19 @@ def pool_receipts(pool: str) -> list[PoolReceipt]:
         kind = "donation" if donation_id else ("transfer" if key.startswith("bank:") else "other")
         out.append(PoolReceipt(pool, entry_id, on, amount, int(refunded or 0), kind, donation_id, description))
     return out
+
+
+def pool_received(pool: str) -> int:
+    """Σ of the pool's receipts net of refunds, in two aggregates (the same total as ``pool_receipts``)."""
+    legs = _receipt_legs(pool)
+    gross = legs.aggregate(t=Sum("amount"))["t"] or 0
+    refunded = (
+        Donation.objects.filter(intent__settlement_entry_id__in=legs.values("entry_id")).aggregate(
+            t=Sum("intent__refunded_amount")
+        )["t"]
+        or 0
+    )
+    return int(gross) - int(refunded)
 
 
 def pool_spent(pool: str) -> int:
