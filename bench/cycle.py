@@ -265,7 +265,7 @@ def build_world(workers: int, per_request: int, month: date, log) -> dict:
                    ELSE 'M' END, '', '', '', '', v.code, v.code, i.income, 1 + g %% 10, false, false, false, false,
                    g %% 3 = 0, '', 'verified', '', 'import', now(), now(), %(user)s, o.code
             FROM generate_series(1, %(workers)s) g
-            JOIN bench_village v ON v.n = (g * 7919 + g / 7) %% %(villages)s
+            JOIN bench_village v ON v.n = (CAST(g AS bigint) * 7919 + g / 7) %% %(villages)s
             JOIN bench_occupation o ON o.n = g %% %(occupations)s
             JOIN bench_income i ON i.n = g %% %(incomes)s
             """,
