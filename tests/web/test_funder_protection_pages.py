@@ -73,6 +73,8 @@ def test_blocks_ending_show_on_the_day_asked(client, login, funder_world):
     assert ending.count("Jun 2027") == 4
     assert {w.nik_masked for w in funder_world["workers"]} <= set(re.findall(r'class="mono">([^<]+)<', ending))
     assert "Kota Semarang" in ending
+    # A day that does not exist is today.
+    assert client.get(f"/protection/funders/{funder_world['own'].pk}/?on=2026-02-30").status_code == 200
 
 
 def test_the_covered_workers_page_and_its_exports_are_masked(client, login, funder_world):
@@ -210,3 +212,60 @@ def test_the_funders_dashboard_links_to_its_protection(client, login, funder_wor
     page = client.get("/dashboard/").content.decode()
     assert f'href="/protection/funders/{funder_world["own"].pk}/" data-testid="impact-link"' in page
     assert 'href="/protection/funders/"' in page  # the navigation entry
+
+
+def test_a_campaigns_own_page(client, login, funder_world, register_worker, pay):
+    """PT Sendiri's campaign collects Rp 100.800 and its pool enrols a fifth worker for May-October 2027: the campaign's
+    page counts that block alone; the funder's page counts it with the rest; another funder's user gets 404."""
+    from datetime import date, timedelta
+
+    from django.utils import timezone
+
+    from lingkaran.funding import services as funding_services
+    from lingkaran.protection.sponsorships import pool_enrol
+    from lingkaran.registry.services import worker_decide
+
+    staff = funder_world["staff"]
+    worker = register_worker(staff["operator"], nik="6409011708900005", region_code="64.09.01.2020")
+    worker_decide(actor=staff["verifier"], worker_id=worker.pk, decision="verified", reason="KTP checked")
+    campaign = funding_services.campaign_create(
+        actor=funder_world["csr"],
+        title="Ojek Penajam Terlindungi",
+        story="Enam bulan perlindungan.",
+        goal_workers=10,
+        goal_months=6,
+        goal_amount=1_008_000,
+        end_on=timezone.localdate() + timedelta(days=30),
+        target_regions=["64.09"],
+        target_occupations=["ojek_pangkalan"],
+    )
+    funding_services.campaign_submit(actor=funder_world["csr"], campaign=campaign)
+    campaign = funding_services.campaign_approve(actor=staff["operator"], campaign=campaign)
+    intent = funding_services.donation_start(
+        target=funding_services.DonationTarget.for_campaign(campaign),
+        amount=6 * MONTHLY,
+        donor_name="Siti",
+        donor_email="siti@contoh.id",
+    )
+    assert pay(intent).state == "settled"
+    (block,) = pool_enrol(campaign=campaign, as_of=date(2027, 4, 15), by=staff["finance"])
+    assert (block.worker_id, block.months, block.total) == (worker.pk, 6, 6 * MONTHLY)
+
+    login(funder_world["csr"], language="en")
+    response = client.get(f"/protection/campaigns/{campaign.pk}/?on=2027-05-10")
+    assert response.status_code == 200
+    assert figure(response, "funded") == "6"
+    assert figure(response, "reserved") == "6 · Rp 100,800"
+    assert figure(response, "workers-funded") == "1"
+    assert figure(response, "ledger-received") == "Rp 100,800"
+    assert figure(response, "ledger-available") == "Rp 0"
+    own_page = client.get(f"/protection/funders/{funder_world['own'].pk}/?on=2027-05-10")
+    assert figure(own_page, "funded") == "17"
+    assert f"/protection/campaigns/{campaign.pk}/" in own_page.content.decode()
+    workers = client.get(f"/protection/campaigns/{campaign.pk}/workers/?format=csv").content.decode("utf-8-sig")
+    assert workers.count("Ojek Penajam Terlindungi") == 6
+    assert "6409011708900005" not in workers
+    client.logout()
+    login(funder_world["csr_other"])
+    assert client.get(f"/protection/campaigns/{campaign.pk}/").status_code == 404
+    assert client.get(f"/protection/campaigns/{campaign.pk}/workers/").status_code == 404

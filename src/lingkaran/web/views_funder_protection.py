@@ -43,7 +43,10 @@ RECEIPTS_SHOWN = 20  # per pool, newest first  # the chart shows at most the las
 
 def _today(request) -> date:
     """``?on=YYYY-MM-DD`` to look back (or ahead); today otherwise."""
-    return parse_date(request.GET.get("on", "") or "") or timezone.localdate()
+    try:
+        return parse_date(request.GET.get("on", "") or "") or timezone.localdate()
+    except ValueError:  # well formed but no such day (2026-02-30)
+        return timezone.localdate()
 
 
 def _query(request, *drop: str) -> str:
