@@ -116,7 +116,7 @@ def test_a_higher_then_a_lower_tariff_inside_a_block_moves_the_difference_per_re
     assert verify().clean
 
 
-def test_a_pool_that_cannot_pay_a_higher_price_leaves_the_months_short_until_it_can(world, people):  # noqa: F811
+def test_a_pool_that_cannot_pay_a_higher_price_leaves_the_months_short_until_it_can(world, people, client, login):  # noqa: F811
     poor = FunderFactory(kind="institution")
     poor_pool = fund(poor, 2 * 3 * MONTHLY)  # exactly the block of two workers
     rich = world["workers"][:1]
@@ -133,6 +133,14 @@ def test_a_pool_that_cannot_pay_a_higher_price_leaves_the_months_short_until_it_
     assert set(held.values_list("amount", "price_due")) == {(MONTHLY, RAISED)}
     assert balance_of(poor_pool) == 0
     assert verify().clean
+    # the sponsorship list tells staff which pool to top up, and by how much
+    login(people["finance"])
+    listed = client.get("/sponsorships/")
+    assert [(r.month, r.funder, r.missing, r.available) for r in listed.context["short"]] == [
+        (MAY, poor.name, 2_000, 0),
+        (JUN, poor.name, 2_000, 0),
+    ]
+    assert 'data-testid="reservations-short"' in listed.content.decode()
     # April bills everyone; in May the poor funder's months are held back, not billed at the old price
     cycle_services.cycle_run(month=APR, today=PAY_DAY)
     may = cycle_services.cycle_run(month=MAY, today=date(2027, 5, 3))
@@ -146,6 +154,7 @@ def test_a_pool_that_cannot_pay_a_higher_price_leaves_the_months_short_until_it_
     june = cycle_services.cycle_run(month=JUN, today=date(2027, 6, 3))
     assert (june.lines, june.short) == (3, 0)
     assert set(ContributionLine.objects.filter(month=JUN).values_list("amount", flat=True)) == {RAISED}
+    assert [r.month for r in client.get("/sponsorships/").context["short"]] == [MAY]
     # (the simulated agency refuses the made-up price, so June's money comes back to the pools in the end)
     assert balance_of(poor_pool) == 10_000 - 2 * 1_000 + 2 * RAISED
     assert verify().clean

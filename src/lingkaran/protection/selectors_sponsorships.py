@@ -102,6 +102,56 @@ def funder_totals(sponsorship_qs: QuerySet[Sponsorship]) -> list[FunderTotal]:
     ]
 
 
+# --- Months waiting for a top-up after a tariff change -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShortReservation:
+    month: date
+    funder: str
+    pool: str
+    reserved: int  # what the reservation holds
+    due: int  # what its months cost now
+    available: int  # in the pool now
+
+    @property
+    def missing(self) -> int:
+        return self.due - self.reserved
+
+
+def reservations_short(user) -> list[ShortReservation]:
+    """Reservations whose months a tariff change made dearer than their pool could pay (``Repricing`` ``short``,
+    months still with ``price_due``): the cycle holds those months back until the pool is topped up. Operators and
+    finance see every pool; a funder user its own funder's."""
+    from django.db.models import Exists, OuterRef
+
+    from lingkaran.protection.models import Repricing, SponsoredShare
+
+    if not may_read_sponsorships(user):
+        raise Forbidden(details={"capability": Capability.MANAGE_SPONSORSHIPS.value})
+    funders = {funding_accounts.funder_pool(f.pk): f.name for f in funders_for_sponsorships(user)}
+    still = Exists(
+        SponsoredMonth.objects.filter(reservation_key=OuterRef("reservation_key"), price_due__isnull=False)
+    ) | Exists(
+        SponsoredShare.objects.filter(
+            reservation_key=OuterRef("reservation_key"), sponsored_month__price_due__isnull=False
+        )
+    )
+    rows = Repricing.objects.filter(state=Repricing.State.SHORT).filter(still).order_by("-created_at", "-id")
+    if not can(user, Capability.MANAGE_SPONSORSHIPS):
+        rows = rows.filter(pool__in=list(funders))
+    latest: dict[str, ShortReservation] = {}
+    for row in rows:
+        if row.reservation_key not in latest:
+            latest[row.reservation_key] = ShortReservation(
+                row.month, funders.get(row.pool, row.pool), row.pool, row.old_amount, row.new_amount, 0
+            )
+    return [
+        ShortReservation(r.month, r.funder, r.pool, r.reserved, r.due, balance_of(r.pool))
+        for r in sorted(latest.values(), key=lambda r: (r.month, r.funder))
+    ]
+
+
 # --- Workers a form may pick ----------------------------------------------------------------------------------------
 
 

@@ -106,6 +106,7 @@ def sponsorship_list(request):
         "query": query.urlencode(),
         "totals": reads.funder_totals(rows),
         "can_manage": can(request.user, Capability.MANAGE_SPONSORSHIPS),
+        "short": reads.reservations_short(request.user),
     }
     partial = request.htmx and not request.htmx.history_restore_request
     template = "web/sponsorships/_rows.html" if partial else "web/sponsorships/list.html"
