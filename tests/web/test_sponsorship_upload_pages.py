@@ -167,7 +167,7 @@ def test_money_that_may_not_pay_a_worker_is_reported_with_the_reason(client, log
     zakat = FunderFactory(kind="zakat_body", name="BAZNAS Penajam")
     pool = fund(zakat, 1_000_000)
     login(staff["finance"], language="en")
-    response = upload(client, zakat, csv_file(f"nik\n{mustahik.nik_masked[:0]}6409011708900001\n6409011708900002\n"))
+    response = upload(client, zakat, csv_file("nik\n6409011708900001\n6409011708900002\n"))
     report = response.context["report"]
     assert [(r.outcome, r.worker_id, r.reasons) for r in report.rows] == [
         ("matched", mustahik.pk, ()),
@@ -296,5 +296,23 @@ def test_a_funder_the_user_may_not_choose_is_a_form_error(client, login, staff, 
     response = upload(client, 999_999, csv_file("nik\n6409011708900001\n"))
     assert response.status_code == 422
     assert response.context["report"] is None
-    assert nik_list.MAX_ROWS == 5000
-    _ = UserFactory  # the factory module is loaded by the fixtures above
+    assert list(response.context["form"].errors) == ["funder"]
+
+
+def test_the_empty_list_keeps_niks_as_text_and_reads_back(client, login, staff):  # noqa: F811
+    login(staff["operator"], language="en")
+    response = client.get("/sponsorships/directed/upload/template.xlsx")
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="daftar-nik.xlsx"'
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    sheet = book.active
+    assert [c.value for c in sheet[1]] == ["nik", "nama"]
+    assert sheet.column_dimensions["A"].number_format == "@"
+    sheet.append(["6409011708900001", "Siti"])
+    filled = io.BytesIO()
+    book.save(filled)
+    assert [r.nik for r in nik_list.read_list(filled.getvalue()).rows] == ["6409011708900001"]
+    assert 'href="/sponsorships/directed/upload/template.xlsx"' in text_of(client.get(URL))
+    client.logout()
+    login(UserFactory(role="field_agent"))
+    assert client.get("/sponsorships/directed/upload/template.xlsx").status_code == 403

@@ -12,12 +12,14 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import io
 import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -409,6 +411,30 @@ def sponsorship_directed_upload(request):
     return render(request, "web/sponsorships/directed_upload.html", context)
 
 
+@login_required
+@require_GET
+def sponsorship_directed_upload_template(request):
+    """An empty list to fill in: an XLSX whose NIK column is formatted as text, so Excel keeps typed or pasted
+    NIKs as the sixteen digits they are."""
+    _require_manager(request.user)
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "NIK"
+    sheet.append(["nik", "nama"])
+    sheet.column_dimensions["A"].number_format = "@"
+    sheet.column_dimensions["A"].width = 22
+    sheet.column_dimensions["B"].width = 36
+    out = io.BytesIO()
+    book.save(out)
+    response = HttpResponse(
+        out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = 'attachment; filename="daftar-nik.xlsx"'
+    return response
+
+
 def _nik_list_confirm(request, funders):
     """Reserve what a checked list matched: the signed summary names the funder, the block and the workers."""
     form = sforms.NikListForm(initial={"start": _next_month_text()}, funders=funders)
@@ -606,6 +632,11 @@ urlpatterns = [
     path("sponsorships/directed/", sponsorship_directed, name="sponsorship_directed"),
     path("sponsorships/directed/workers/", worker_search, name="sponsorship_worker_search"),
     path("sponsorships/directed/upload/", sponsorship_directed_upload, name="sponsorship_directed_upload"),
+    path(
+        "sponsorships/directed/upload/template.xlsx",
+        sponsorship_directed_upload_template,
+        name="sponsorship_directed_upload_template",
+    ),
     path("sponsorships/allocation/", allocation_new, name="allocation_new"),
     path("sponsorships/runs/<int:run_id>/", allocation_run_detail, name="allocation_run"),
     path("sponsorships/runs/<int:run_id>/commit/", allocation_run_commit, name="allocation_run_commit"),
