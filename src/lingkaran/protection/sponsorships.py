@@ -963,10 +963,7 @@ def reserved_months_reprice(
 
     A co-funded month is re-priced as a whole and split again (``split_amount``); each share's reservation moves by
     its own difference, all shares or none. Running it again changes nothing. Months with no tariff are left alone."""
-    from lingkaran.ledger.models import Reservation
-    from lingkaran.ledger.services import reservation_void
-    from lingkaran.protection.agency import sql
-    from lingkaran.protection.errors import TariffNotInForce
+    from lingkaran.protection.cycle import month_lock
 
     first = month_start(first_month)
     result = RepriceResult()
@@ -978,109 +975,123 @@ def reserved_months_reprice(
     actor = by if by is not None and getattr(by, "is_authenticated", False) else None
     today = timezone.localdate()
     for month in sorted(set(months.values_list("month", flat=True).distinct())):
-        result.months.append(f"{month:%Y-%m}")
-        try:
-            cte = tariff_selectors.amount_table_cte(month, name="tariff")
-        except TariffNotInForce:
-            result.no_tariff.append(f"{month:%Y-%m}")
+        # The month's cycle lock (PostgreSQL): a run billing this month finishes first, so a reservation is never
+        # replaced while its lines are being written; the cycle's own retry holds it already (locks stack).
+        with month_lock(month, wait=True):
+            _reprice_month(month=month, reason=reason, actor=actor, today=today, only_short=only_short, result=result)
+    return result
+
+
+def _reprice_month(*, month: date, reason: str, actor, today: date, only_short: bool, result: RepriceResult) -> None:
+    from lingkaran.ledger.models import Reservation
+    from lingkaran.ledger.services import reservation_void
+    from lingkaran.protection.agency import sql
+    from lingkaran.protection.errors import TariffNotInForce
+
+    result.months.append(f"{month:%Y-%m}")
+    try:
+        cte = tariff_selectors.amount_table_cte(month, name="tariff")
+    except TariffNotInForce:
+        result.no_tariff.append(f"{month:%Y-%m}")
+        return
+    short_only = "AND m.price_due IS NOT NULL" if only_short else ""
+    changed = sql.fetch(
+        f"""
+        WITH {cte}
+        SELECT p.reservation_key, p.cofunding_id, MAX(p.pool), SUM(p.amount), SUM(p.price)
+        FROM ({_PRICED} {short_only}) p
+        GROUP BY p.reservation_key, p.cofunding_id
+        HAVING SUM(CASE WHEN p.amount <> p.price OR p.price_due IS NOT NULL THEN 1 ELSE 0 END) > 0
+        ORDER BY p.reservation_key
+        """,
+        {"month": month},
+    )
+    for key, cofunding_id, pool, old_sum, new_sum in changed:
+        if cofunding_id is not None:
+            _reprice_cofunded(
+                month=month, key=key, cofunding_id=cofunding_id, cte=cte, reason=reason, by=actor, result=result
+            )
             continue
-        short_only = "AND m.price_due IS NOT NULL" if only_short else ""
-        changed = sql.fetch(
-            f"""
-            WITH {cte}
-            SELECT p.reservation_key, p.cofunding_id, MAX(p.pool), SUM(p.amount), SUM(p.price)
-            FROM ({_PRICED} {short_only}) p
-            GROUP BY p.reservation_key, p.cofunding_id
-            HAVING SUM(CASE WHEN p.amount <> p.price OR p.price_due IS NOT NULL THEN 1 ELSE 0 END) > 0
-            ORDER BY p.reservation_key
-            """,
-            {"month": month},
+        reservation = Reservation.objects.filter(key=key, state=Reservation.State.PENDING).first()
+        if reservation is None:
+            continue  # settled already: the cycle owns it now
+        difference = int(new_sum) - int(old_sum)
+        old_total, new_total = reservation.amount, reservation.amount + difference
+        available = balance_of(pool)
+        where = (
+            f"WITH {cte} {{update}} FROM ({_PRICED} AND m.reservation_key = %(key)s) p WHERE {{target}}.id = p.month_id"
         )
-        for key, cofunding_id, pool, old_sum, new_sum in changed:
-            if cofunding_id is not None:
-                _reprice_cofunded(
-                    month=month, key=key, cofunding_id=cofunding_id, cte=cte, reason=reason, by=actor, result=result
-                )
-                continue
-            reservation = Reservation.objects.filter(key=key, state=Reservation.State.PENDING).first()
-            if reservation is None:
-                continue  # settled already: the cycle owns it now
-            difference = int(new_sum) - int(old_sum)
-            old_total, new_total = reservation.amount, reservation.amount + difference
-            available = balance_of(pool)
-            where = f"WITH {cte} {{update}} FROM ({_PRICED} AND m.reservation_key = %(key)s) p WHERE {{target}}.id = p.month_id"
-            if difference > available:
-                with transaction.atomic():
-                    sql.run(
-                        where.format(
-                            update="UPDATE protection_sponsoredmonth SET price_due = p.price",
-                            target="protection_sponsoredmonth",
-                        ),
-                        {"month": month, "key": key},
-                    )
-                    row, _created = Repricing.objects.get_or_create(
-                        reservation_key=key,
-                        state=Repricing.State.SHORT,
-                        new_amount=new_total,
-                        defaults={
-                            "month": month,
-                            "pool": pool,
-                            "old_amount": old_total,
-                            "available": available,
-                            "reason": reason[:40],
-                            "created_by": actor,
-                        },
-                    )
-                result.short.append(row)
-                continue
-            new_key = _next_key(key) if difference else key
+        if difference > available:
             with transaction.atomic():
-                if difference:
-                    reservation_void(key=key, effective_on=today, description=f"Tariff change ({reason}): {key}")
-                    reservation_create(
-                        key=new_key,
-                        pool=pool,
-                        held_in=_open_reserved(pool),
-                        amount=new_total,
-                        effective_on=today,
-                        description=f"Tariff change ({reason}): {key} at the new price",
-                        metadata={"repriced": key, "difference": difference, "month": f"{month:%Y-%m}"},
-                    )
                 sql.run(
                     where.format(
-                        update=(
-                            "UPDATE protection_sponsoredmonth SET amount = p.price, reservation_key = %(new)s,"
-                            " price_due = NULL"
-                        ),
+                        update="UPDATE protection_sponsoredmonth SET price_due = p.price",
                         target="protection_sponsoredmonth",
                     ),
-                    {"month": month, "key": key, "new": new_key},
+                    {"month": month, "key": key},
                 )
-                sql.run(
-                    """
-                    UPDATE protection_sponsorship SET total = (
-                        SELECT SUM(m.amount) FROM protection_sponsoredmonth m
-                        WHERE m.sponsorship_id = protection_sponsorship.id
-                    )
-                    WHERE id IN (SELECT sponsorship_id FROM protection_sponsoredmonth WHERE reservation_key = %(new)s)
-                    """,
-                    {"new": new_key},
+                row, _created = Repricing.objects.get_or_create(
+                    reservation_key=key,
+                    state=Repricing.State.SHORT,
+                    new_amount=new_total,
+                    defaults={
+                        "month": month,
+                        "pool": pool,
+                        "old_amount": old_total,
+                        "available": available,
+                        "reason": reason[:40],
+                        "created_by": actor,
+                    },
                 )
-                if difference:
-                    row = Repricing.objects.create(
-                        month=month,
-                        reservation_key=key,
-                        new_key=new_key,
-                        pool=pool,
-                        old_amount=old_total,
-                        new_amount=new_total,
-                        state=Repricing.State.APPLIED,
-                        reason=reason[:40],
-                        created_by=actor,
-                    )
-                    result.applied.append(row)
-                    _audit_repricing(row, actor)
-    return result
+            result.short.append(row)
+            continue
+        new_key = _next_key(key) if difference else key
+        with transaction.atomic():
+            if difference:
+                reservation_void(key=key, effective_on=today, description=f"Tariff change ({reason}): {key}")
+                reservation_create(
+                    key=new_key,
+                    pool=pool,
+                    held_in=_open_reserved(pool),
+                    amount=new_total,
+                    effective_on=today,
+                    description=f"Tariff change ({reason}): {key} at the new price",
+                    metadata={"repriced": key, "difference": difference, "month": f"{month:%Y-%m}"},
+                )
+            sql.run(
+                where.format(
+                    update=(
+                        "UPDATE protection_sponsoredmonth SET amount = p.price, reservation_key = %(new)s,"
+                        " price_due = NULL"
+                    ),
+                    target="protection_sponsoredmonth",
+                ),
+                {"month": month, "key": key, "new": new_key},
+            )
+            sql.run(
+                """
+                UPDATE protection_sponsorship SET total = (
+                    SELECT SUM(m.amount) FROM protection_sponsoredmonth m
+                    WHERE m.sponsorship_id = protection_sponsorship.id
+                )
+                WHERE id IN (SELECT sponsorship_id FROM protection_sponsoredmonth WHERE reservation_key = %(new)s)
+                """,
+                {"new": new_key},
+            )
+            if difference:
+                row = Repricing.objects.create(
+                    month=month,
+                    reservation_key=key,
+                    new_key=new_key,
+                    pool=pool,
+                    old_amount=old_total,
+                    new_amount=new_total,
+                    state=Repricing.State.APPLIED,
+                    reason=reason[:40],
+                    created_by=actor,
+                )
+                result.applied.append(row)
+                _audit_repricing(row, actor)
 
 
 def _audit_repricing(row: Repricing, actor) -> None:
