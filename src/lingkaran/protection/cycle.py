@@ -102,6 +102,27 @@ def _open_accounts() -> None:
     account_open(AccountSpec(rules.BANK, "Trust bank account", AccountType.ASSET))
 
 
+@contextlib.contextmanager
+def _hash_joins():
+    """PostgreSQL: no nested-loop joins for the statement inside (``SET LOCAL``, then the caller's value back).
+
+    The bill's ``INSERT … SELECT`` reads ``protection_contributionline`` (is the month billed yet?) while it writes
+    it. With statistics that call that table empty (a new installation analysed before its first cycle) the planner
+    picks a nested loop over a sequential scan of it, and each outer row re-reads every page the statement has
+    written so far: the bill grows with the square of the month (20,000 lines: 2.6 s instead of 0.4 s). Hash joins
+    read each table once whatever the statistics. Nothing on SQLite, nor outside a transaction."""
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW enable_nestloop")
+        previous = cursor.fetchone()[0]
+        cursor.execute("SELECT set_config('enable_nestloop', 'off', true)")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('enable_nestloop', %s, true)", [previous])
+
+
 def _province_sql(column: str) -> str:
     """``domain.cycle.province_of`` in SQL: the first two characters when both are digits, else ``00``."""
     head = f"SUBSTR(COALESCE({column}, ''), 1, 2)"
@@ -157,8 +178,9 @@ def cycle_bill(*, month: date, actor=None) -> Cycle:
             params,
             extra_provinces={item.province for item in resubmits},
         )
-        added = sql.run(
-            f"""
+        with _hash_joins():
+            added = sql.run(
+                f"""
             INSERT INTO protection_contributionline
                 (cycle_id, chunk_id, worker_id, month, amount, kind, funding_source, sponsorship_id,
                  sponsored_month_id, cofunding_id, pool, reservation_key, state, reason, reason_text, agency_reference)
@@ -169,8 +191,8 @@ def cycle_bill(*, month: date, actor=None) -> Cycle:
             JOIN protection_cyclechunk k ON k.cycle_id = %(cycle)s AND k.province = {province} AND k.state = %(billed)s
             WHERE {not_billed}
             """,
-            params,
-        )
+                params,
+            )
         retried = _bill_resubmits(cycle, resubmits)
         if added or retried:
             _chunk_totals(cycle)
