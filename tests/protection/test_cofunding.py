@@ -393,9 +393,15 @@ def test_the_cycle_bills_one_line_per_worker_month_and_posts_each_share_from_its
     }
     assert set(SponsoredMonth.objects.filter(month=APR).values_list("state", flat=True)) == {"paid", "rejected"}
     assert verify().clean
-    # reconciliation names both funders and the return entry of the refused worker-month
+    # the worker's protected months name both funders; reconciliation names them and the return entry of the
+    # refused worker-month
+    from lingkaran.protection.coverage import worker_coverage
     from lingkaran.protection.reconciliation import exceptions_for_month
 
+    paid = worker_coverage(world["workers"][0], today=PAY_DAY).months
+    assert [(m.month, m.amount, m.payer) for m in paid] == [
+        (APR, MONTHLY, f"{world['company'].name} + {world['institution'].name}")
+    ]
     (rejected,) = exceptions_for_month(APR)
     assert (rejected.kind, rejected.worker_id, rejected.amount) == ("rejected", world["workers"][3].pk, MONTHLY)
     assert rejected.funder == f"{world['company'].name} + {world['institution'].name}"

@@ -26,7 +26,7 @@ from lingkaran.core.audit import audit_record
 from lingkaran.core.ratelimit import count_attempt
 from lingkaran.protection.agency.models import MembershipStatus
 from lingkaran.protection.domain.coverage import Coverage, State, coverage
-from lingkaran.protection.models import ContributionLine, SponsoredMonth, SponsorshipKind
+from lingkaran.protection.models import ContributionLine, SponsoredMonth, SponsoredShare, SponsorshipKind
 from lingkaran.registry.domain.nik import normalise_nik
 from lingkaran.registry.models import Worker, WorkerStatus
 from lingkaran.registry.selectors import PURPOSE_NIK, workers_visible_to
@@ -103,6 +103,18 @@ def worker_coverage(worker: Worker, *, today: date) -> WorkerCoverage:
         found[month] = ProtectedMonth(month, amount, funder or campaign or "", kind, "sponsored_month")
     for _wid, month, amount, kind, funder, campaign in _line_rows([worker.pk], detail=True):
         found[month] = ProtectedMonth(month, amount, funder or campaign or "", kind, "line")
+    unnamed = [m for m, item in found.items() if not item.payer]
+    if unnamed:  # co-funded months: every funder of the split, in the split's order
+        payers: dict[date, list[str]] = defaultdict(list)
+        for month, name in (
+            SponsoredShare.objects.filter(sponsored_month__worker=worker, sponsored_month__month__in=unnamed)
+            .order_by("sponsored_month__month", "share__position")
+            .values_list("sponsored_month__month", "share__funder__name")
+        ):
+            payers[month].append(name or "")
+        for month, names in payers.items():
+            item = found[month]
+            found[month] = ProtectedMonth(month, item.amount, " + ".join(names), item.kind or "directed", item.source)
     agency = _agency([worker.kpj_number]).get(worker.kpj_number)
     cov = _coverage_of(worker, found, today, agency)
     return WorkerCoverage(cov, tuple(sorted(found.values(), key=lambda m: m.month, reverse=True)))
