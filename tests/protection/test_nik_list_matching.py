@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from lingkaran.core import crypto
+from lingkaran.protection.domain.nik_list import MAX_ROWS
 from lingkaran.protection.selectors_nik_list import nik_matches
 from lingkaran.registry.selectors import PURPOSE_NIK
 from tests.factories import UserFactory
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def test_one_query_for_the_whole_list(staff, verified, django_assert_num_queries):  # noqa: F811
     workers = verified(3)
-    niks = [f"640901170890{n:04d}" for n in range(1, 2001)]
+    niks = [f"64090117089{n:05d}" for n in range(1, MAX_ROWS + 1)]  # a list as long as a file may be
     with django_assert_num_queries(1):
         found = nik_matches(staff["finance"], niks)
     assert {nik: r.worker_id for nik, r in found.items()} == {
