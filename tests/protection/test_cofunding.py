@@ -439,3 +439,44 @@ def test_a_cofunded_and_a_single_funder_month_in_one_chunk(world, people):
     assert balance_of(rules.BANK) == 1_500_000 - 3 * MONTHLY
     assert set(Reservation.objects.values_list("state", flat=True)) == {"posted"}
     assert verify().clean
+
+
+def test_a_resubmitted_cofunded_month_is_reserved_again_per_share_and_paid(world, people):
+    from lingkaran.protection import reconciliation as recon
+    from tests.protection.test_resubmit import fix_the_wage_earner
+
+    cofund(world, people["finance"], months=1)
+    split = CoFunding.objects.get()
+    cycle_services.cycle_run(month=APR, today=PAY_DAY)
+    refused = world["workers"][3]
+    old = ContributionLine.objects.get(worker=refused)
+    assert old.state == "rejected"
+    company_before, institution_before = balance_of(world["company_pool"]), balance_of(world["institution_pool"])
+    fix_the_wage_earner(refused)
+    recon.exception_act(
+        actor=people["operator"], kind="rejected", worker_id=refused.pk, month=APR, action="resubmit", note="PU ended"
+    )
+    cycle_services.cycle_run(month=APR, today=date(2027, 4, 5))
+    retry = ContributionLine.objects.get(retry_of=old)
+    assert (retry.state, retry.amount, retry.cofunding_id, retry.chunk.label) == (
+        "confirmed",
+        MONTHLY,
+        split.pk,
+        "64:p2",
+    )
+    company, institution = world["company"].pk, world["institution"].pk
+    for pool, part in ((world["company_pool"], COMPANY_PART), (world["institution_pool"], INSTITUTION_PART)):
+        key = f"cycle:2027-04:resubmit:{pool}:1"
+        reservation = Reservation.objects.get(key=key)
+        assert (reservation.amount, reservation.state) == (part, "posted")
+        assert JournalEntry.objects.get(idempotency_key=f"cycle:2027-04:64:p2:paid:{pool}").total == part
+    assert balance_of(world["company_pool"]) == company_before - COMPANY_PART
+    assert balance_of(world["institution_pool"]) == institution_before - INSTITUTION_PART
+    assert balance_of(f"liability:reserved:funder:{company}") == 0
+    assert balance_of(f"liability:reserved:funder:{institution}") == 0
+    assert balance_of(rules.PAYABLE) == 0
+    assert SponsoredMonth.objects.get(worker=refused).state == "paid"
+    assert verify().clean
+    before = JournalEntry.objects.count()
+    cycle_services.cycle_run(month=APR, today=date(2027, 4, 6))
+    assert JournalEntry.objects.count() == before

@@ -228,19 +228,19 @@ class _Resubmit:
     province: str
     pool: str
     amount: int
+    share_part_id: int | None = None  # a co-funded line: the ``SponsoredShare`` this part is
 
 
 def _resubmits_due(month: date) -> list[_Resubmit]:
     """Rejected lines of the month that staff chose to resubmit (a ``resubmit`` action recorded on the line, the
-    exception not marked resolved) and that have no retry yet. One sponsorship's months only: a co-funded month is
-    not resubmitted (its shares were returned to their pools; commit it again instead)."""
+    exception not marked resolved) and that have no retry yet, each with its pool and amount: a co-funded line once
+    per share (its part, from the share's pool)."""
     line = ContributionLine.State
     wanted = (
         ContributionLine.objects.filter(
             month=month,
             state=line.REJECTED,
             retry__isnull=True,
-            cofunding__isnull=True,
             sponsored_month__isnull=False,
         )
         .filter(
@@ -255,32 +255,50 @@ def _resubmits_due(month: date) -> list[_Resubmit]:
         )
         .order_by("pk")
     )
-    return [
+    single = [
         _Resubmit(pk, province, pool, amount)
-        for pk, province, pool, amount in wanted.values_list("pk", "chunk__province", "pool", "sponsored_month__amount")
+        for pk, province, pool, amount in wanted.filter(cofunding__isnull=True).values_list(
+            "pk", "chunk__province", "pool", "sponsored_month__amount"
+        )
     ]
+    shared = [
+        _Resubmit(pk, province, pool, amount, share_id)
+        for pk, province, pool, amount, share_id in SponsoredShare.objects.filter(
+            sponsored_month__contribution_lines__in=wanted.filter(cofunding__isnull=False)
+        )
+        .order_by("sponsored_month__contribution_lines__pk", "share__position")
+        .values_list(
+            "sponsored_month__contribution_lines__pk",
+            "sponsored_month__contribution_lines__chunk__province",
+            "share__pool",
+            "amount",
+            "pk",
+        )
+    ]
+    return single + shared
 
 
 def _affordable(resubmits: list[_Resubmit]) -> list[_Resubmit]:
-    """The resubmissions whose pool can pay for all of its resubmissions now; the others wait for a later pass."""
+    """The resubmissions whose pools can pay for them now: a pool that cannot pay all of its parts pays none, and a
+    co-funded line goes only when every one of its shares' pools can. The others wait for a later run."""
     from lingkaran.ledger.selectors import balance_of
 
     need: dict[str, int] = {}
     for item in resubmits:
         need[item.pool] = need.get(item.pool, 0) + item.amount
-    can = {pool for pool, total in need.items() if total <= balance_of(pool)}
-    return [item for item in resubmits if item.pool in can]
+    short = {pool for pool, total in need.items() if total > balance_of(pool)}
+    waiting = {item.line_id for item in resubmits if item.pool in short}
+    return [item for item in resubmits if item.line_id not in waiting]
 
 
 def _bill_resubmits(cycle: Cycle, resubmits: list[_Resubmit]) -> int:
     """A new line for each resubmitted worker-month in its province's open chunk, linked to the rejected line, and the
-    money reserved again from its pool: one reservation per pool and resubmission run,
-    ``cycle:{YYYY-MM}:resubmit:{pool}:{n}``. A pool that cannot pay for its resubmissions now bills none of them
-    (they wait for a later pass)."""
+    money reserved again from its pool (a co-funded line: each share's part from its own pool): one reservation per
+    pool and resubmission run, ``cycle:{YYYY-MM}:resubmit:{pool}:{n}``. A co-funded line's parts take the new
+    reservations (``SponsoredShare.reservation_key``), so the line is posted per share as before."""
     if not resubmits:
         return 0
     from lingkaran.ledger.models import Reservation
-    from lingkaran.ledger.selectors import balance_of
     from lingkaran.ledger.services import reservation_create
     from lingkaran.protection.sponsorships import reserved_account
 
@@ -289,11 +307,8 @@ def _bill_resubmits(cycle: Cycle, resubmits: list[_Resubmit]) -> int:
     by_pool: dict[str, list[_Resubmit]] = {}
     for item in resubmits:
         by_pool.setdefault(item.pool, []).append(item)
-    billed = 0
+    key_of_pool: dict[str, str] = {}
     for pool, items in sorted(by_pool.items()):
-        total = sum(item.amount for item in items)
-        if total > balance_of(pool):
-            continue
         prefix = f"cycle:{month:%Y-%m}:resubmit:{pool}:"
         key = f"{prefix}{Reservation.objects.filter(key__startswith=prefix).count() + 1}"
         held_in = reserved_account(pool)
@@ -302,33 +317,40 @@ def _bill_resubmits(cycle: Cycle, resubmits: list[_Resubmit]) -> int:
             key=key,
             pool=pool,
             held_in=held_in,
-            amount=total,
+            amount=sum(item.amount for item in items),
             effective_on=timezone.localdate(),
             description=f"Cycle {month:%Y-%m}: resubmitted worker-months",
-            metadata={"month": f"{month:%Y-%m}", "lines": [item.line_id for item in items]},
+            metadata={"month": f"{month:%Y-%m}", "lines": sorted({item.line_id for item in items})},
         )
-        old = ContributionLine.objects.in_bulk([item.line_id for item in items])
-        ContributionLine.objects.bulk_create(
-            [
-                ContributionLine(
-                    cycle=cycle,
-                    chunk_id=chunks[item.province],
-                    worker_id=old[item.line_id].worker_id,
-                    month=month,
-                    amount=item.amount,
-                    kind=old[item.line_id].kind,
-                    funding_source=old[item.line_id].funding_source,
-                    sponsorship_id=old[item.line_id].sponsorship_id,
-                    sponsored_month_id=old[item.line_id].sponsored_month_id,
-                    pool=pool,
-                    reservation_key=key,
-                    retry_of_id=item.line_id,
-                )
-                for item in items
-            ]
-        )
-        billed += len(items)
-    return billed
+        key_of_pool[pool] = key
+    parts = [item for item in resubmits if item.share_part_id is not None]
+    for item in parts:
+        SponsoredShare.objects.filter(pk=item.share_part_id).update(reservation_key=key_of_pool[item.pool])
+    first = {}
+    for item in resubmits:
+        first.setdefault(item.line_id, item)
+    old = ContributionLine.objects.select_related("sponsored_month").in_bulk(list(first))
+    ContributionLine.objects.bulk_create(
+        [
+            ContributionLine(
+                cycle=cycle,
+                chunk_id=chunks[item.province],
+                worker_id=old[line_id].worker_id,
+                month=month,
+                amount=old[line_id].sponsored_month.amount,
+                kind=old[line_id].kind,
+                funding_source=old[line_id].funding_source,
+                sponsorship_id=old[line_id].sponsorship_id,
+                sponsored_month_id=old[line_id].sponsored_month_id,
+                cofunding_id=old[line_id].cofunding_id,
+                pool="" if old[line_id].cofunding_id else item.pool,
+                reservation_key=(old[line_id].reservation_key if old[line_id].cofunding_id else key_of_pool[item.pool]),
+                retry_of_id=line_id,
+            )
+            for line_id, item in sorted(first.items())
+        ]
+    )
+    return len(first)
 
 
 def _chunk_totals(cycle: Cycle) -> None:
@@ -470,7 +492,11 @@ def _billed_per_reservation(cycle: Cycle, keys: list[str]) -> dict[str, int]:
     if len(billed) == len(keys):
         return billed  # every key is a reservation of one sponsorship: no co-funded share among them
     billed.update(
-        SponsoredShare.objects.filter(sponsored_month__contribution_lines__cycle=cycle, reservation_key__in=keys)
+        SponsoredShare.objects.filter(
+            sponsored_month__contribution_lines__cycle=cycle,
+            sponsored_month__contribution_lines__retry__isnull=True,  # a resubmitted month: its latest line only
+            reservation_key__in=keys,
+        )
         .values("reservation_key")
         .annotate(total=Sum("amount"))
         .values_list("reservation_key", "total")

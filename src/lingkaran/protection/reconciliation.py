@@ -160,6 +160,11 @@ def _statuses(workers: list[dict]) -> dict[int, rules.Status]:
     return found
 
 
+def _chunk_label(province: str, pass_number: int) -> str:
+    """``CycleChunk.label`` from its columns: ``64``, or ``64:p2`` for a later pass."""
+    return province if pass_number == 1 else f"{province}:p{pass_number}"
+
+
 def exceptions_for_month(month: date, *, worker_id: int | None = None) -> list[ReconException]:
     """The month's exceptions, each with the actions recorded about it, in worker order."""
     # A rejected line that was resubmitted is represented by its retry (which may itself be confirmed or rejected).
@@ -178,6 +183,7 @@ def exceptions_for_month(month: date, *, worker_id: int | None = None) -> list[R
             "reason_text",
             "reservation_key",
             "chunk__province",
+            "chunk__pass_number",
             "sponsorship__funder__name",
             "worker__nik_masked",
             "cofunding_id",
@@ -240,7 +246,9 @@ def exceptions_for_month(month: date, *, worker_id: int | None = None) -> list[R
                     line_id=row["id"],
                     reason=row["reason"],
                     reason_text=row["reason_text"],
-                    ledger_key=cycle_rules.return_key(month, row["chunk__province"], row["reservation_key"]),
+                    ledger_key=cycle_rules.return_key(
+                        month, _chunk_label(row["chunk__province"], row["chunk__pass_number"]), row["reservation_key"]
+                    ),
                 )
             )
     others = set(
