@@ -7,8 +7,10 @@ retries, duplicates and out-of-order deliveries — lives in ``funding/sandbox_s
 ``funding/sandbox_views.py``.
 
 Transport: with no Celery broker (the embedded default, tasks run in-process) every sandbox call is a real HTTP
-request and response through the whole Django stack, handed over in memory by ``httpx.WSGITransport``: no network,
-no second server. With a broker, calls go over the network to ``LINGKARAN_PUBLIC_URL``.
+request and response to the served application (``config/wsgi.py``), handed over in memory by
+``httpx.WSGITransport``: no network, no second server. Its lean front door (``funding/wsgi.py``) answers the status
+API without the site's middleware; the other calls go through the whole Django stack. With a broker, calls go over
+the network to ``LINGKARAN_PUBLIC_URL``.
 """
 
 from __future__ import annotations
@@ -54,7 +56,8 @@ def _resume_connection_recycling():
 
 
 def in_process_app(environ, start_response):
-    """The site's WSGI application, called in this process; the whole answer is read before returning."""
+    """The served WSGI application (the lean front door, then the site), called in this process; the whole answer is
+    read before returning."""
     from django.utils import translation
 
     from lingkaran.config.wsgi import application
