@@ -62,6 +62,14 @@ def test_a_resubmitted_month_goes_in_the_next_pass_and_is_paid(world, people):
     summary = cycle_services.cycle_summary(APR)
     assert (summary.state, summary.lines, summary.confirmed, summary.rejected) == ("done", 5, 4, 1)
     assert summary.chunks == {"33": "posted", "64": "posted", "64:p2": "posted"}
+    # the month's page shows the second pass and the resubmitted line
+    from django.test import Client
+
+    client = Client()
+    client.force_login(people["finance"])
+    text = client.get("/cycles/2027-04/").content.decode()
+    assert "64 · tahap 2" in text
+    assert 'data-testid="resubmitted"' in text
     # the exception is gone: the worker-month is represented by its confirmed retry
     assert recon.exceptions_for_month(APR) == []
     assert verify().clean
