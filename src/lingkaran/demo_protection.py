@@ -20,6 +20,8 @@ its own transaction and is idempotent (a second run finds what the first wrote a
    last month run: active, grace, ended and reactivated workers.
 4. ``_protection_campaign_pools``: the other published campaigns' pools enrol what their donations can pay for, in
    blocks from November 2026 (reserved, not yet paid), so that every demo donor's donation leads to worker-months.
+5. ``_protection_nik_list_file``: ``var/demo/daftar-nik-csr-bank-jateng.xlsx``, a list of NIKs to upload on
+   ``/sponsorships/directed/upload/`` whose row report shows every outcome.
 """
 
 from __future__ import annotations
@@ -354,4 +356,90 @@ def _protection_campaign_pools(rng: random.Random, log) -> None:
     log(f"protection: campaign pools enrolled from November 2026 ({', '.join(made) or 'already done'})")
 
 
-STEPS = [_protection_sponsorships, _protection_registrations, _protection_cycles, _protection_campaign_pools]
+DEMO_NIK_LIST = "daftar-nik-csr-bank-jateng.xlsx"
+NIK_LIST_START = date(2027, 1, 1)
+
+
+def _protection_nik_list_file(rng: random.Random, log) -> None:
+    """A list of NIKs as a CSR team sends it, for ``/sponsorships/directed/upload/`` (``var/demo/``): six verified
+    workers nobody sponsors (one of them twice), a NIK Excel stored as a number, one in scientific notation, one not
+    registered, one not verified, and one already sponsored into 2027 (the co-funded block). Written once (Bank
+    Jateng's pool topped up if it cannot pay the six for 2027); the row report then shows every outcome
+    (docs/subsystems/protection-sponsorships.md, "Lists of NIKs")."""
+    from django.conf import settings
+    from openpyxl import Workbook
+
+    from lingkaran.core import crypto
+    from lingkaran.protection.models import Sponsorship
+    from lingkaran.registry.models import Worker, WorkerStatus
+    from lingkaran.registry.selectors import PURPOSE_NIK
+
+    path = settings.VAR_DIR / "demo" / DEMO_NIK_LIST
+    if path.exists():
+        log(f"protection: {DEMO_NIK_LIST} already written")
+        return
+
+    def nik(worker) -> str:
+        return crypto.decrypt(worker.nik_encrypted, purpose=PURPOSE_NIK)
+
+    verified = Worker.objects.filter(status=WorkerStatus.VERIFIED)
+    free = list(verified.exclude(pk__in=Sponsorship.objects.values("worker_id")).order_by("pk")[:7])
+    cofunded = verified.filter(sponsorships__cofunding__isnull=False).order_by("pk").first()
+    nominated = Worker.objects.filter(status=WorkerStatus.NOMINATED).order_by("pk").first()
+    if len(free) < 7 or cofunded is None or nominated is None:
+        log(f"protection: {DEMO_NIK_LIST} not written (too few workers)")
+        return
+    entries: list[tuple] = [(nik(w), w.full_name) for w in free[:6]]
+    entries.insert(3, entries[0])  # the same worker twice
+    entries.append((int(nik(free[6])), free[6].full_name))  # typed into a number cell: Excel keeps 15 digits
+    entries.append((f"{float(nik(free[6])):.5E}", free[6].full_name))  # what a CSV saved from Excel holds
+    first = entries[0][0]
+    unknown = next(
+        candidate
+        for candidate in (f"{first[:12]}{serial:04d}" for serial in range(9999, 0, -1))
+        if not Worker.objects.filter(nik_index=crypto.blind_index(candidate, purpose=PURPOSE_NIK)).exists()
+    )
+    entries.append((unknown, "Nama Tidak Terdaftar"))
+    entries.append((nik(nominated), nominated.full_name))
+    entries.append((nik(cofunded), cofunded.full_name))
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "penerima"
+    sheet.append(["Daftar penerima bantuan iuran BPJS Ketenagakerjaan - CSR Bank Jateng 2027"])
+    sheet.append([])
+    sheet.append(["No", "NIK", "Nama"])
+    for number, (value, name) in enumerate(entries, start=1):
+        sheet.append([number, value, name])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+    log(f"protection: {DEMO_NIK_LIST} written ({len(entries)} rows) for the directed upload")
+    # Enough in Bank Jateng's pool for the six workers, January-December 2027, so that the list can be confirmed.
+    from django.utils import timezone
+
+    from lingkaran.funding import accounts
+    from lingkaran.ledger.selectors import balance_of
+    from lingkaran.ledger.services import transfer
+
+    company = _demo_funder(COMPANY)
+    pool = accounts.open_pool(target="funder", funder_id=company.pk)
+    short = _block_cost([w.pk for w in free[:6]], start=NIK_LIST_START, months=12, source="csr") - balance_of(pool)
+    if short <= 0:
+        return
+    transfer(
+        key=f"demo:protection:nik-list:{company.pk}",
+        source=accounts.open_bank(),
+        target=pool,
+        amount=-(-short // 1_000_000) * 1_000_000,
+        effective_on=timezone.localdate(),
+        description=f"Bank transfer from {company.name} for its 2027 list",
+        metadata={"demo": True},
+    )
+
+
+STEPS = [
+    _protection_sponsorships,
+    _protection_registrations,
+    _protection_cycles,
+    _protection_campaign_pools,
+    _protection_nik_list_file,
+]
