@@ -70,6 +70,16 @@ def test_a_resubmitted_month_goes_in_the_next_pass_and_is_paid(world, people):
     text = client.get("/cycles/2027-04/").content.decode()
     assert "64 · tahap 2" in text
     assert 'data-testid="resubmitted"' in text
+    # and so does the API
+    import json
+
+    body = json.loads(client.get("/api/v1/cycles/2027-04").content)
+    assert [(c["province"], c["pass_number"], c["lines"]) for c in body["chunks"]] == [
+        ("33", 1, 1),
+        ("64", 1, 3),
+        ("64", 2, 1),
+    ]
+    assert (body["held_back"], body["short"]) == (0, 0)
     # the exception is gone: the worker-month is represented by its confirmed retry
     assert recon.exceptions_for_month(APR) == []
     assert verify().clean

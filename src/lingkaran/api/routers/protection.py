@@ -738,6 +738,9 @@ class CycleOut(CycleFields):
 
 class CycleChunkOut(Schema):
     province: str = Field(..., description="Two-digit province code: one chunk and one agency payment batch each.")
+    pass_number: int = Field(
+        1, description="1 for the month's first run; 2, 3 … for later passes (late reservations, resubmissions)."
+    )
     state: ChunkStateName
     lines: int
     total: int
@@ -754,6 +757,9 @@ class RejectionReasonOut(Schema):
 
 class CycleDetailOut(CycleFields):
     held_back: int = Field(..., description="Reserved worker-months of the month that no line bills yet.")
+    short: int = Field(
+        0, description="Of those: held back because a tariff change raised their price and the pool cannot pay it."
+    )
     chunks: list[CycleChunkOut]
     rejection_reasons: list[RejectionReasonOut]
 
@@ -775,9 +781,11 @@ def _cycle_detail(month: date) -> dict:
         "rejected": cycle.rejected_count,
         "rejected_amount": cycle.rejected_amount,
         "held_back": summary.held_back,
+        "short": summary.short,
         "chunks": [
             {
                 "province": chunk.province,
+                "pass_number": chunk.pass_number,
                 "state": chunk.state,
                 "lines": chunk.line_count,
                 "total": chunk.total_amount,
@@ -785,7 +793,7 @@ def _cycle_detail(month: date) -> dict:
                 "rejected_amount": chunk.rejected_amount,
                 "posted_at": chunk.posted_at,
             }
-            for chunk in sorted(cycle.chunks.all(), key=lambda c: c.province)
+            for chunk in sorted(cycle.chunks.all(), key=lambda c: (c.province, c.pass_number))
         ],
         "rejection_reasons": [
             {"code": code, "text": agency_words.reason_text(code), "lines": count}
