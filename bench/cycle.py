@@ -85,6 +85,12 @@ def parse_args(argv=None):
         metavar="MS",
         help="log the plan of every cycle statement slower than MS to the PostgreSQL server log (auto_explain)",
     )
+    parser.add_argument(
+        "--analyze-all",
+        action="store_true",
+        help="analyse every table before the cycle, the empty cycle tables too (a database analysed before its first "
+        "cycle); by default only the tables the world filled, as autovacuum would",
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: one size in this process
     parser.add_argument("--out", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -174,7 +180,7 @@ def add_months(month: date, count: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def build_world(workers: int, per_request: int, month: date, log) -> dict:
+def build_world(workers: int, per_request: int, month: date, log, analyze_all: bool = False) -> dict:
     """Everything ``sponsorships_commit`` would have left for ``workers`` verified workers, set-based."""
     from django.db import transaction
 
@@ -383,8 +389,10 @@ def build_world(workers: int, per_request: int, month: date, log) -> dict:
     log(f"{len(needed):,} pools funded and {len(per_month):,} reservations in {time.perf_counter() - started:.1f} s")
     # Statistics for the tables the world filled, as autovacuum would gather after such loads. The cycle's own
     # tables stay as a new installation has them before its first cycle: empty and never analysed.
-    for table in WORLD_TABLES:
+    for table in () if analyze_all else WORLD_TABLES:
         run(f"VACUUM ANALYZE {table}")
+    if analyze_all:
+        run("VACUUM ANALYZE")
     return {"requests": requests, "reservations": len(per_month)}
 
 
@@ -443,7 +451,15 @@ def floor(month: date) -> tuple[float, int]:
     return elapsed, rows
 
 
-def measure(workers: int, per_request: int, month: date, url: str, log, auto_explain: int | None = None) -> dict:
+def measure(
+    workers: int,
+    per_request: int,
+    month: date,
+    url: str,
+    log,
+    auto_explain: int | None = None,
+    analyze_all: bool = False,
+) -> dict:
     from django.db import connection
 
     from lingkaran.ledger.selectors import balance_of, verify
@@ -458,7 +474,7 @@ def measure(workers: int, per_request: int, month: date, url: str, log, auto_exp
     call_command("migrate", verbosity=0)
     log(f"migrated in {time.perf_counter() - started:.1f} s")
     started = time.perf_counter()
-    world = build_world(workers, per_request, month, log)
+    world = build_world(workers, per_request, month, log, analyze_all)
     built = time.perf_counter() - started
     expected_not_registered = workers // NOT_REGISTERED_EVERY
     expected_late = sum(1 for i in range(1, workers + 1) if i % LATE_EVERY == 1 and i % NOT_REGISTERED_EVERY)
@@ -575,7 +591,7 @@ def one(args) -> int:
     recreate_database(url)
     with tempfile.TemporaryDirectory(prefix="lk-bench-cycle-") as var_dir:
         setup_django(url, Path(var_dir))
-        result = measure(args.one, args.per_request, month, url, log, args.auto_explain)
+        result = measure(args.one, args.per_request, month, url, log, args.auto_explain, args.analyze_all)
         for shape, count, seconds in result["statements"]:
             log(f"{seconds:8.2f} s {count:6,} × {shape[:150]}")
         from django.db import connection
@@ -733,6 +749,7 @@ def main(argv=None) -> int:
                     args.database_url,
                 ]
                 + (["--keep"] if args.keep else [])
+                + (["--analyze-all"] if args.analyze_all else [])
                 + (["--auto-explain", str(args.auto_explain)] if args.auto_explain is not None else [])
             )
             text = Path(out.name).read_text(encoding="utf-8")
