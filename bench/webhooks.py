@@ -16,7 +16,8 @@ What it does, in one run:
 3. Starts the real server, ``lingkaran serve`` (gunicorn gthread, ``--workers`` default 2 × cores + 1, one thread
    each) with DEBUG off and explicit secrets, the built-in sandbox gateway and no Celery broker: each notification
    is processed in the request that delivers it, and the status API the intake asks before money moves is the
-   sandbox's own, answered through the whole Django stack in process (``gateways/sandbox.py``) from its table.
+   sandbox's own, a real HTTP request in process (``gateways/sandbox.py``) answered by the served application's lean
+   front door (``funding/wsgi.py``) from its table.
 4. A load generator in a second process (asyncio, a fixed number of payments in flight) plays the gateway: for each
    payment the signed ``pending`` notification, then the payer pays (the sandbox's record becomes ``settlement``, in
    batches, on a connection of its own), then the signed ``settlement`` notification. 10 % of the payments have one
@@ -25,7 +26,10 @@ What it does, in one run:
    SHA-512(order_id + status_code + gross_amount + server key) over the exact strings sent.
 5. Measures settled donations per second (settled in the database over the wall time of the load, and the steady
    rate between 10 % and 90 % settled), request latency percentiles, CPU per settled donation by process group,
-   database transactions per settled donation, and how many backends wait on a lock (sampled once a second).
+   database transactions per settled donation, and how many backends wait on a lock (sampled once a second). Then
+   the floor, in the same run: the same notifications, in the same order and concurrency from the same load
+   generator, to a bare WSGI application under gunicorn (same workers, no Django) that keeps each body with one
+   INSERT and answers 200 — the least a notification can cost here.
 6. Checks, and exits 1 when anything is wrong: every donation and intent settled for its exact amount; exactly one
    journal entry per donation, under its business key, pointed at by the intent; receipts unique and gap-free
    (1 … N); ``ledger verify`` clean; every notification stored once and processed; every answer 200.
@@ -1161,7 +1165,8 @@ Machine: {m["cpu"]}, {m["memory"]} RAM, {m["os"]}; Python {m["python"]}, Django 
 Settings: `LINGKARAN_ENV=development` (production refuses the sandbox gateway, the only one that can confirm payments
 here without a network), `DEBUG=false`, every secret given in the environment, `ALLOWED_HOSTS=127.0.0.1,localhost`,
 log level INFO, no Celery broker (each notification is processed in the request that delivers it, and the status API
-is the sandbox's, answered in process through the whole Django stack from the sandbox's own table). The load
+is the sandbox's, a real HTTP request in process to the served application, answered by its lean front door from the
+sandbox's own table). The same gunicorn also answers the webhooks through that front door (`funding/wsgi.py`). The load
 generator's payer marks each sandbox payment paid just before its `settlement` notification, in batches, on its own
 connection with `synchronous_commit` off (that is the gateway's storage, not the platform's).
 
