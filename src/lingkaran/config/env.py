@@ -59,6 +59,16 @@ VARIABLES: tuple[Variable, ...] = (
         "HMAC key for NIK lookups",
         secret=True,
     ),
+    Variable(
+        "LINGKARAN_BRIDGE_POOL",
+        "liability:pool:bridge",
+        "Ledger pool of the bridge fund that advances a worker's short co-payment (docs/subsystems/continuation.md)",
+    ),
+    Variable(
+        "LINGKARAN_WORKER_CASH_ACCOUNT",
+        "asset:clearing:worker-payments",
+        "Asset account holding contributions workers hand over to agents until banked",
+    ),
     Variable("LINGKARAN_GATEWAY", "sandbox", "Payment gateway: `sandbox`, `midtrans` or `xendit`"),
     Variable(
         "MIDTRANS_SERVER_KEY",

@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "lingkaran.ledger",
     "lingkaran.protection",
     "lingkaran.protection.agency",
+    "lingkaran.continuation",
     "lingkaran.web",
     "lingkaran.api",
 ]
@@ -234,6 +235,11 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Adapters -------------------------------------------------------------------------------------------------------
+# Continuation (docs/subsystems/continuation.md): the bridge fund that advances a worker's short part on billing day,
+# and the asset account where contributions handed over by workers are held until banked.
+CONTINUATION_BRIDGE_POOL = env.get("LINGKARAN_BRIDGE_POOL", "liability:pool:bridge")
+CONTINUATION_CASH_ACCOUNT = env.get("LINGKARAN_WORKER_CASH_ACCOUNT", "asset:clearing:worker-payments")
+
 LINGKARAN_GATEWAY = env.get("LINGKARAN_GATEWAY", "sandbox")
 if LINGKARAN_GATEWAY not in {"sandbox", "midtrans", "xendit"}:
     raise ConfigError(f"LINGKARAN_GATEWAY={LINGKARAN_GATEWAY!r} must be sandbox, midtrans or xendit")

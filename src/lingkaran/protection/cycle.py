@@ -141,7 +141,23 @@ def cycle_bill(*, month: date, actor=None) -> Cycle:
     access.check(actor, access.PAY)
     tariff_selectors.amount_table(month)  # TariffNotInForce, with the missing parts, when the month has no tariff
     reserved = SponsoredMonth.objects.filter(month=month, state=SponsoredMonth.State.RESERVED)
-    if not Cycle.objects.filter(month=month).exists() and not reserved.exists():
+    # Co-paid, self-paid and bridged months come from the continuation app (docs/subsystems/continuation.md): it
+    # reserves the worker's part now (own money, else the bridge fund) and gives them to us ready to bill, as SQL.
+    from lingkaran.continuation import selectors as continuation
+    from lingkaran.continuation.services import months_prepare
+
+    months_prepare(
+        month=month,
+        sponsored_workers=SponsoredMonth.objects.filter(month=month)
+        .exclude(state=SponsoredMonth.State.REJECTED)
+        .values("worker_id"),
+        actor=actor,
+    )
+    if (
+        not Cycle.objects.filter(month=month).exists()
+        and not reserved.exists()
+        and not continuation.any_billable(month)
+    ):
         raise CycleNothingDue(details={"month": f"{month:%Y-%m}"})
     # Months a tariff change left short (their pool could not pay the higher price): try once more now, in case
     # money came in since. Those still short are not billed (``price_due IS NULL`` below).
@@ -172,9 +188,19 @@ def cycle_bill(*, month: date, actor=None) -> Cycle:
             m.month = %(month)s AND m.state = %(reserved)s AND m.price_due IS NULL
             AND NOT EXISTS (SELECT 1 FROM protection_contributionline c WHERE c.sponsored_month_id = m.id)"""
         resubmits = _affordable(_resubmits_due(month))
+        continued_sql, continued_params = continuation.billable_sql(month)
+        params.update(continued_params)
+        continued_from = f"""
+            FROM ({continued_sql}) p
+            JOIN registry_worker w ON w.id = p.worker_id"""
+        continued_where = """
+            WHERE NOT EXISTS (
+                SELECT 1 FROM protection_contributionline c WHERE c.worker_id = p.worker_id AND c.month = p.month
+            )"""
         _open_chunks(
             cycle,
-            f"SELECT DISTINCT {province} AS province {reserved_sql} WHERE {not_billed}",
+            f"SELECT DISTINCT {province} AS province {reserved_sql} WHERE {not_billed}"
+            f" UNION SELECT DISTINCT {province} AS province {continued_from} {continued_where}",
             params,
             extra_provinces={item.province for item in resubmits},
         )
@@ -190,6 +216,21 @@ def cycle_bill(*, month: date, actor=None) -> Cycle:
             {reserved_sql}
             JOIN protection_cyclechunk k ON k.cycle_id = %(cycle)s AND k.province = {province} AND k.state = %(billed)s
             WHERE {not_billed}
+            """,
+                params,
+            )
+            # One line per co-paid / self / bridged month (never one already billed for the worker-month, whatever
+            # its state: a rejected one is not billed again); its parts are posted per reservation in ``chunk_post``.
+            added += sql.run(
+                f"""
+            INSERT INTO protection_contributionline
+                (cycle_id, chunk_id, worker_id, month, amount, kind, funding_source, sponsorship_id,
+                 sponsored_month_id, cofunding_id, pool, reservation_key, state, reason, reason_text, agency_reference)
+            SELECT %(cycle)s, k.id, p.worker_id, p.month, p.amount, p.kind, p.source, NULL, NULL, NULL, '',
+                   p.line_key, '{ContributionLine.State.DUE}', '', '', ''
+            {continued_from}
+            JOIN protection_cyclechunk k ON k.cycle_id = %(cycle)s AND k.province = {province} AND k.state = %(billed)s
+            {continued_where}
             """,
                 params,
             )
@@ -455,8 +496,9 @@ def _reservation_lines(chunk: CycleChunk) -> list[rules.ReservationLines]:
     """The chunk's confirmed and rejected rupiah per ledger reservation, set-based: a line of one sponsorship counts
     under its own reservation; a co-funded line counts each share's part under that share's reservation."""
     line = ContributionLine.State
+    sponsored = ContributionLine.Kind.SPONSORED
     single = (
-        ContributionLine.objects.filter(chunk=chunk, cofunding__isnull=True)
+        ContributionLine.objects.filter(chunk=chunk, cofunding__isnull=True, kind=sponsored)
         .values("reservation_key", "pool")
         .annotate(
             confirmed=Sum("amount", filter=Q(state=line.CONFIRMED), default=0),
@@ -464,8 +506,11 @@ def _reservation_lines(chunk: CycleChunk) -> list[rules.ReservationLines]:
         )
         .order_by("reservation_key")
     )
+    continued = _continued_parts(chunk)
     if not ContributionLine.objects.filter(chunk=chunk, cofunding__isnull=False).exists():
-        return [rules.ReservationLines(r["reservation_key"], r["pool"], r["confirmed"], r["rejected"]) for r in single]
+        return [
+            rules.ReservationLines(r["reservation_key"], r["pool"], r["confirmed"], r["rejected"]) for r in single
+        ] + continued
     state = "sponsored_month__contribution_lines__state"
     shared = (
         SponsoredShare.objects.filter(sponsored_month__contribution_lines__chunk=chunk)
@@ -476,21 +521,60 @@ def _reservation_lines(chunk: CycleChunk) -> list[rules.ReservationLines]:
         )
         .order_by("reservation_key")
     )
-    return [rules.ReservationLines(r["reservation_key"], r["pool"], r["confirmed"], r["rejected"]) for r in single] + [
-        rules.ReservationLines(r["reservation_key"], r["share__pool"], r["confirmed"], r["rejected"]) for r in shared
+    return (
+        [rules.ReservationLines(r["reservation_key"], r["pool"], r["confirmed"], r["rejected"]) for r in single]
+        + [
+            rules.ReservationLines(r["reservation_key"], r["share__pool"], r["confirmed"], r["rejected"])
+            for r in shared
+        ]
+        + continued
+    )
+
+
+def _continued_parts(chunk: CycleChunk) -> list[rules.ReservationLines]:
+    """The chunk's co-paid, self and bridged lines, per reservation of their parts (funder, worker's own money,
+    bridge fund), from the continuation app: each part is paid, or returned to its own pool, with its line."""
+    lines = ContributionLine.objects.filter(chunk=chunk).exclude(kind=ContributionLine.Kind.SPONSORED)
+    if not lines.exists():
+        return []
+    from lingkaran.continuation import selectors as continuation
+
+    state = ContributionLine.State
+    return [
+        rules.ReservationLines(key, pool, confirmed, rejected)
+        for key, pool, confirmed, rejected in continuation.part_totals(
+            confirmed_keys=lines.filter(state=state.CONFIRMED).values("reservation_key"),
+            rejected_keys=lines.filter(state=state.REJECTED).values("reservation_key"),
+        )
     ]
+
+
+def lines_rejected(reservation_keys: list[str]) -> set[str]:
+    """Of these line keys (the continuation app's plan months), those whose line the agency rejected."""
+    return set(
+        ContributionLine.objects.filter(reservation_key__in=reservation_keys, state=ContributionLine.State.REJECTED)
+        .exclude(kind=ContributionLine.Kind.SPONSORED)
+        .values_list("reservation_key", flat=True)
+    )
 
 
 def _billed_per_reservation(cycle: Cycle, keys: list[str]) -> dict[str, int]:
     """What every line of the cycle bills under each of these reservations (co-funded lines: each share's part)."""
     billed = dict(
-        ContributionLine.objects.filter(cycle=cycle, cofunding__isnull=True, reservation_key__in=keys)
+        ContributionLine.objects.filter(
+            cycle=cycle, cofunding__isnull=True, kind=ContributionLine.Kind.SPONSORED, reservation_key__in=keys
+        )
         .values("reservation_key")
         .annotate(total=Sum("amount"))
         .values_list("reservation_key", "total")
     )
     if len(billed) == len(keys):
         return billed  # every key is a reservation of one sponsorship: no co-funded share among them
+    continued = ContributionLine.objects.filter(cycle=cycle).exclude(kind=ContributionLine.Kind.SPONSORED)
+    if continued.exists():
+        from lingkaran.continuation import selectors as continuation
+
+        billed.update(continuation.billed_parts(line_keys=continued.values("reservation_key"), reservation_keys=keys))
     billed.update(
         SponsoredShare.objects.filter(
             sponsored_month__contribution_lines__cycle=cycle,
