@@ -221,7 +221,11 @@ class SimulatorAdapter(AgencyAdapter):
 
     def _judged_sql(self) -> str:
         """``WITH … judged AS (…)``: every line of the batch with the participant it pays for (``pid``, ``kpj``),
-        the amount billed and its reason ("" = accepted), in the order of ``reasons.LINE_PRECEDENCE``."""
+        the amount billed and its reason ("" = accepted), in the order of ``reasons.LINE_PRECEDENCE``.
+
+        "Already paid" is an ``EXISTS`` per line on the unique (participant, month) index, not a join: a join was
+        planned as a hash over every month the simulator has recorded as paid, a table that grows with each batch of
+        a cycle, so a million-line month re-read it once per chunk (38 s instead of about 25 s)."""
         r = reasons
         earlier_index, line_index = sql.month_index("earlier.month"), sql.month_index("x.month")
         return f"""
@@ -251,7 +255,10 @@ class SimulatorAdapter(AgencyAdapter):
                             WHEN x.rn > 1 THEN '{r.DUPLICATE_LINE}'
                             WHEN x.month < x.registered_month THEN '{r.MONTH_BEFORE_REGISTRATION}'
                             WHEN x.month < %(first)s OR x.month > %(last)s THEN '{r.MONTH_OUT_OF_WINDOW}'
-                            WHEN paid.id IS NOT NULL THEN '{r.ALREADY_PAID}'
+                            WHEN EXISTS (
+                                SELECT 1 FROM agency_simulatorpaidmonth paid
+                                WHERE paid.participant_id = x.pid AND paid.month = x.month
+                            ) THEN '{r.ALREADY_PAID}'
                             WHEN x.month < %(reference)s AND NOT (
                                 EXISTS (
                                     SELECT 1 FROM agency_simulatorpaidmonth recent
@@ -266,7 +273,6 @@ class SimulatorAdapter(AgencyAdapter):
                             WHEN b.amount IS NULL OR b.amount <> x.amount THEN '{r.AMOUNT_MISMATCH}'
                             ELSE '' END AS reason
                 FROM ranked x
-                LEFT JOIN agency_simulatorpaidmonth paid ON paid.participant_id = x.pid AND paid.month = x.month
                 LEFT JOIN agency_simulatorbill b
                        ON b.batch_id = %(batch)s AND b.income_nominal = x.income_nominal AND b.with_jht = x.with_jht
                       AND b.sector = x.sector AND b.month = x.month AND b.government_funded = x.government_funded
