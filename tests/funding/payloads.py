@@ -165,5 +165,17 @@ def xendit_refund_answer(invoice_id: str, *, reference_id: str, amount: int, sta
     return answer
 
 
+def xendit_refund_callback(refund: dict, event: str = "refund.succeeded") -> bytes:
+    """Xendit's refund webhook (docs.xendit.co, "Refund webhook notification"): the event name and the refund
+    object as ``GET /refunds/{id}`` returns it."""
+    body = {
+        "event": event,
+        "business_id": "5f27a14a9bf05c73dd040bc8",
+        "created": "2026-11-23T09:12:33.001Z",
+        "data": refund,
+    }
+    return json.dumps(body).encode()
+
+
 def xendit_error(error_code: str, message: str) -> dict:
     return {"error_code": error_code, "message": message}

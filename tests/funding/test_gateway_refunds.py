@@ -6,12 +6,15 @@ own refund id is recorded. The gateways are local fakes behind ``httpx.MockTrans
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import httpx
 import pytest
+from django.utils import timezone
 
-from lingkaran.funding import gateways, services
-from lingkaran.funding.models import Refund
+from lingkaran.core.models import AuditEvent
+from lingkaran.funding import gateways, services, tasks
+from lingkaran.funding.models import GatewayEvent, Refund
 from lingkaran.ledger import selectors as ledger
 from tests.funding.conftest import start
 from tests.funding.payloads import (
@@ -25,6 +28,7 @@ from tests.funding.payloads import (
     xendit_error,
     xendit_invoice_answer,
     xendit_refund_answer,
+    xendit_refund_callback,
 )
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +45,8 @@ class FakeGateways:
         self.refund_calls: list[httpx.Request] = []
         self.timeouts = 0
         self.xendit_refusal: str | None = None
+        self.xendit_refund_status = "SUCCEEDED"  # what POST /refunds answers; PENDING: Xendit is carrying it out
+        self.xendit_answers: dict[str, dict] = {}  # refund id → the refund object GET /refunds/{id} returns
 
     def _after_refund(self, request, answer):
         if self.timeouts:
@@ -76,6 +82,11 @@ class FakeGateways:
             invoice_id = path.rsplit("/", 1)[1]
             order_id = invoice_id.removeprefix("inv-")
             return httpx.Response(200, json=xendit_invoice_answer(order_id, "PAID", invoice_id=invoice_id))
+        if request.method == "GET" and path.startswith("/refunds/"):
+            refund_id = path.rsplit("/", 1)[1]
+            if refund_id not in self.xendit_answers:
+                return httpx.Response(404, json=xendit_error("DATA_NOT_FOUND", "Refund not found"))
+            return httpx.Response(200, json=self.xendit_answers[refund_id])
         self.refund_calls.append(request)
         if self.xendit_refusal:
             return httpx.Response(400, json=xendit_error(self.xendit_refusal, "Refund is not supported"))
@@ -85,9 +96,19 @@ class FakeGateways:
             self.refunds[key] = {"amount": body["amount"], "id": f"rfd-{len(self.refunds) + 1:04d}"}
         record = self.refunds[key]
         answer = xendit_refund_answer(
-            body["invoice_id"], reference_id=body["reference_id"], amount=record["amount"], refund_id=record["id"]
+            body["invoice_id"],
+            reference_id=body["reference_id"],
+            amount=record["amount"],
+            refund_id=record["id"],
+            status=self.xendit_refund_status,
         )
+        self.xendit_answers.setdefault(record["id"], answer)
         return self._after_refund(request, httpx.Response(200, json=answer))
+
+    def xendit_refund_ends(self, refund_id: str, status: str, **changes) -> dict:
+        """Xendit finishes a refund it was carrying out: its refund API says so from now on."""
+        self.xendit_answers[refund_id] = {**self.xendit_answers[refund_id], "status": status, **changes}
+        return self.xendit_answers[refund_id]
 
 
 @pytest.fixture
@@ -183,3 +204,103 @@ def test_a_midtrans_refund_records_the_refund_chargeback_id(people, paid, fake, 
     }
     intent.refresh_from_db()
     assert (intent.state, intent.refunded_amount) == ("partially_refunded", 15_000)
+
+
+def _refund_webhook(client, capture, body: bytes, token: str = XENDIT_TOKEN):
+    with capture(execute=True):
+        return client.post("/webhooks/xendit", data=body, content_type="application/json", HTTP_X_CALLBACK_TOKEN=token)
+
+
+def _event_outcomes() -> list[str]:
+    return list(GatewayEvent.objects.filter(gateway_status__startswith="refund.").values_list("outcome", flat=True))
+
+
+def test_a_xendit_refund_still_in_progress_is_finished_by_its_notification_once(
+    client, people, campaign, paid, fake, django_capture_on_commit_callbacks
+):
+    intent = paid("xendit")
+    fake.xendit_refund_status = "PENDING"
+    done = refund(people, intent, 8_400, django_capture_on_commit_callbacks)
+    assert (done.gateway_state, done.gateway_reference) == ("accepted", "rfd-0001")
+
+    # The notification comes before the refund API shows the end: not trusted yet, tried again later.
+    early = xendit_refund_callback(fake.xendit_answers["rfd-0001"] | {"status": "SUCCEEDED"})
+    assert _refund_webhook(client, django_capture_on_commit_callbacks, early).status_code == 200
+    done.refresh_from_db()
+    assert done.gateway_state == "accepted"
+    assert GatewayEvent.objects.filter(gateway_status="refund.succeeded", processed_at__isnull=True).count() == 1
+
+    body = xendit_refund_callback(fake.xendit_refund_ends("rfd-0001", "SUCCEEDED"))
+    for _delivery in range(3):  # delivered again, and again: one event, processed once
+        assert _refund_webhook(client, django_capture_on_commit_callbacks, body).status_code == 200
+    done.refresh_from_db()
+    assert (done.state, done.gateway_state, done.gateway_error) == ("executed", "done", "")
+    assert _event_outcomes() == ["refund_done"]
+    assert GatewayEvent.objects.get(gateway_status="refund.succeeded").deliveries == 4
+    # The money moved once, when the refund was executed; the notification posts nothing.
+    assert ledger.balance_of(f"liability:pool:campaign:{campaign.pk}") == 42_000
+    assert ledger.verify().clean
+    assert AuditEvent.objects.filter(action="funding.refund_gateway_result", object_id=str(done.pk)).count() == 1
+
+
+def test_a_xendit_refund_that_fails_at_the_gateway_is_left_to_finance_with_its_failure_code(
+    client, people, paid, fake, django_capture_on_commit_callbacks
+):
+    intent = paid("xendit")
+    fake.xendit_refund_status = "PENDING"
+    done = refund(people, intent, 50_400, django_capture_on_commit_callbacks)
+    answer = fake.xendit_refund_ends("rfd-0001", "FAILED", failure_code="ACCOUNT_NOT_FOUND")
+    response = _refund_webhook(
+        client, django_capture_on_commit_callbacks, xendit_refund_callback(answer, "refund.failed")
+    )
+    assert response.status_code == 200
+    done.refresh_from_db()
+    assert (done.state, done.gateway_state) == ("executed", "failed")
+    assert "ACCOUNT_NOT_FOUND" in done.gateway_error
+    # A late "succeeded" for the same refund cannot turn a finished refund around.
+    late = xendit_refund_callback({**answer, "status": "SUCCEEDED"}, "refund.succeeded")
+    assert _refund_webhook(client, django_capture_on_commit_callbacks, late).status_code == 200
+    done.refresh_from_db()
+    assert done.gateway_state == "failed"
+    assert sorted(_event_outcomes()) == ["no_change", "refund_failed"]
+
+
+def test_refund_notifications_that_are_forged_or_not_ours_change_nothing(
+    client, people, paid, fake, django_capture_on_commit_callbacks, caplog
+):
+    intent = paid("xendit")
+    fake.xendit_refund_status = "PENDING"
+    done = refund(people, intent, 8_400, django_capture_on_commit_callbacks)
+    answer = fake.xendit_refund_ends("rfd-0001", "SUCCEEDED")
+
+    forged = _refund_webhook(client, django_capture_on_commit_callbacks, xendit_refund_callback(answer), "wrong")
+    assert forged.status_code == 401
+    unknown = xendit_refund_callback({**answer, "id": "rfd-9999", "reference_id": "refund:987654"})
+    assert _refund_webhook(client, django_capture_on_commit_callbacks, unknown).status_code == 404
+    assert "reason=unknown_refund" in caplog.text
+    not_a_refund = xendit_refund_callback({**answer, "reference_id": "order-1"})
+    assert _refund_webhook(client, django_capture_on_commit_callbacks, not_a_refund).status_code == 404
+    malformed = json.dumps({"event": "refund.succeeded", "data": "nope"}).encode()
+    assert _refund_webhook(client, django_capture_on_commit_callbacks, malformed).status_code == 400
+    # Our refund's key, but a refund id the gateway does not know: the refund API is asked and says no.
+    stranger = xendit_refund_callback({**answer, "id": "rfd-0404"})
+    assert _refund_webhook(client, django_capture_on_commit_callbacks, stranger).status_code == 200
+    assert GatewayEvent.objects.get(transaction_id="rfd-0404").outcome == "unconfirmed"
+    done.refresh_from_db()
+    assert done.gateway_state == "accepted"
+
+
+def test_the_sweep_asks_xendit_about_refunds_whose_end_was_never_notified(
+    people, paid, fake, django_capture_on_commit_callbacks
+):
+    intent = paid("xendit")
+    fake.xendit_refund_status = "PENDING"
+    done = refund(people, intent, 8_400, django_capture_on_commit_callbacks)
+    assert tasks.intake_sweep() == 0  # accepted a moment ago: not asked yet
+    Refund.objects.filter(pk=done.pk).update(executed_at=timezone.now() - timedelta(hours=2))
+    assert tasks.intake_sweep() == 0  # still PENDING at Xendit
+    fake.xendit_refund_ends("rfd-0001", "SUCCEEDED")
+    assert tasks.intake_sweep() == 1
+    done.refresh_from_db()
+    assert done.gateway_state == "done"
+    assert tasks.intake_sweep() == 0

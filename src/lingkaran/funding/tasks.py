@@ -82,8 +82,10 @@ def process_gateway_event(self, event_id: int) -> str:
 @shared_task(name="funding.intake_sweep")
 def intake_sweep() -> int:
     from lingkaran.funding.services.intake import intake_sweep as sweep
+    from lingkaran.funding.services.refunds import refunds_check_accepted
 
-    return sweep()
+    # Also refunds a gateway accepted whose end was never notified (asked at the gateway's refund API).
+    return sweep() + refunds_check_accepted()
 
 
 @shared_task(bind=True, name="funding.sandbox_deliver", max_retries=None, acks_late=True)

@@ -19,7 +19,9 @@ from lingkaran.funding.gateways.base import (
     NotificationRejected,
     PaymentRequest,
     RefundResult,
+    RefundStatus,
     VerifiedEvent,
+    is_refund_event,
 )
 from lingkaran.funding.gateways.midtrans import MidtransGateway
 from lingkaran.funding.gateways.sandbox import sandbox_gateway
@@ -35,9 +37,11 @@ __all__ = [
     "NotificationRejected",
     "PaymentRequest",
     "RefundResult",
+    "RefundStatus",
     "VerifiedEvent",
     "configured",
     "get",
+    "is_refund_event",
     "transport_overrides",
 ]
 

@@ -51,6 +51,27 @@ class VerifiedEvent:
     state: PaymentState | None  # None: a status we do not know (kept, not acted on)
     gateway_status: str
     gross_amount: str  # as received
+    # A notification about a refund (not a payment): our key for the refund, as the gateway echoes it back
+    # (Xendit's ``reference_id``). Its ``transaction_id`` is then the gateway's refund id and ``gateway_status`` the
+    # event (``refund.succeeded``, ``refund.failed``).
+    refund_reference: str = ""
+
+
+def is_refund_event(gateway_status: str) -> bool:
+    """Whether a verified notification is about a refund rather than a payment: adapters report those with the
+    gateway's event name, ``refund.<outcome>``, as their ``gateway_status``."""
+    return gateway_status.startswith("refund.")
+
+
+@dataclass(frozen=True)
+class RefundStatus:
+    """A refund as the gateway's refund API reports it."""
+
+    refund_id: str
+    reference_id: str  # our key for the refund
+    status: str  # SUCCEEDED, FAILED, PENDING …
+    amount: str
+    failure_code: str = ""
 
 
 @dataclass(frozen=True)
@@ -209,6 +230,11 @@ class Gateway(abc.ABC):
     @abc.abstractmethod
     def get_status(self, order_id: str, reference: str = "") -> GatewayStatus:
         """Implemented by each adapter."""
+
+    def get_refund(self, refund_id: str) -> RefundStatus:
+        """A refund as the gateway reports it now (to confirm a refund notification). Only gateways that notify
+        refunds have it."""
+        raise GatewayTerminal(f"{self.name}: no refund status API")
 
     @abc.abstractmethod
     def refund(self, *, order_id: str, reference: str, amount: int, key: str, reason: str) -> RefundResult:

@@ -14,6 +14,10 @@
   ``FAILED`` (with ``failure_code``). Errors carry an ``error_code``; ``REFUND_NOT_SUPPORTED`` and
   ``PARTIAL_REFUND_NOT_SUPPORTED`` (a bank transfer, or a channel that cannot refund part of a payment) leave the
   transfer to finance (``RefundResult.manual``); ``REFUND_IN_PROGRESS`` is tried again later.
+- Refund callback: when a refund Xendit was still carrying out (``PENDING``) ends, a JSON POST to the refund webhook
+  URL with the same ``x-callback-token`` header: ``event`` (``refund.succeeded`` or ``refund.failed``),
+  ``business_id``, ``created`` and ``data``, the refund object (``id``, ``reference_id`` — our key —, ``amount``,
+  ``status``, ``failure_code`` …). Confirmed with ``GET https://api.xendit.co/refunds/{refund id}`` before it counts.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from lingkaran.funding.gateways.base import (
     NotificationRejected,
     PaymentRequest,
     RefundResult,
+    RefundStatus,
     VerifiedEvent,
     header,
     parse_json_object,
@@ -47,6 +52,7 @@ API_BASE = "https://api.xendit.co"
 REFUND_REASON = "REQUESTED_BY_CUSTOMER"
 MANUAL_REFUND_CODES = {"REFUND_NOT_SUPPORTED", "PARTIAL_REFUND_NOT_SUPPORTED"}
 RETRY_REFUND_CODES = {"REFUND_IN_PROGRESS"}
+REFUND_EVENTS = {"refund.succeeded", "refund.failed"}
 
 
 def _amount_text(value) -> str:
@@ -100,6 +106,8 @@ class XenditGateway(HttpAdapter, Gateway):
         if not secrets_match(token, self.callback_token):
             raise NotificationRejected("token_invalid", "x-callback-token does not match")
         data = parse_json_object(raw_body)
+        if "event" in data:
+            return self._refund_event(data)
         invoice_id, external_id, status = require_text(data, "id", "external_id", "status")
         paid = data.get("paid_amount")
         amount = _amount_text(paid if paid is not None else data.get("amount"))
@@ -113,6 +121,40 @@ class XenditGateway(HttpAdapter, Gateway):
             state=xendit_state(status),
             gateway_status=status,
             gross_amount=amount,
+        )
+
+    def _refund_event(self, data: dict) -> VerifiedEvent:
+        """A refund callback (``refund.succeeded`` / ``refund.failed``), its token already checked."""
+        (event,) = require_text(data, "event")
+        refund = data.get("data")
+        if event not in REFUND_EVENTS or not isinstance(refund, dict):
+            raise NotificationRejected("malformed", f"not a refund callback we know: {event[:40]}")
+        refund_id, reference_id, _status = require_text(refund, "id", "reference_id", "status")
+        amount = _amount_text(refund.get("amount"))
+        if not amount:
+            raise NotificationRejected("malformed", "amount is missing")
+        return VerifiedEvent(
+            gateway=self.name,
+            event_key=f"refund:{refund_id}:{event}"[:200],
+            order_id="",
+            transaction_id=refund_id,
+            state=None,
+            gateway_status=event,
+            gross_amount=amount,
+            refund_reference=reference_id,
+        )
+
+    def get_refund(self, refund_id: str) -> RefundStatus:
+        data = self._request("GET", f"{self.api_base}/refunds/{quote(refund_id, safe='')}", auth=self._auth)
+        status, reference_id = data.get("status"), data.get("reference_id")
+        if not isinstance(status, str) or str(data.get("id") or refund_id) != refund_id:
+            raise GatewayRetryable(f"xendit: the answer for refund {refund_id} has no status")
+        return RefundStatus(
+            refund_id=refund_id,
+            reference_id=str(reference_id or ""),
+            status=status,
+            amount=_amount_text(data.get("amount")),
+            failure_code=str(data.get("failure_code") or ""),
         )
 
     def get_status(self, order_id: str, reference: str = "") -> GatewayStatus:

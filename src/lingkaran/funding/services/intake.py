@@ -254,6 +254,8 @@ def intake_receive(*, gateway: str, raw_body: bytes, headers, too_large: bool = 
             f" ({exc.detail})" if exc.detail else "",
         )
         return IntakeResult(status, exc.code, event.id)
+    if verified.refund_reference:
+        return _receive_refund(gateway, verified, raw_body, headers)
     fields = {
         "verified": True,
         "order_id": verified.order_id[:100],
@@ -300,6 +302,38 @@ def intake_receive(*, gateway: str, raw_body: bytes, headers, too_large: bool = 
     return IntakeResult(200, "accepted" if event.created else "accepted_again", event.id)
 
 
+def _receive_refund(gateway: str, verified: gateways.VerifiedEvent, raw_body: bytes, headers) -> IntakeResult:
+    """A notification that a refund the gateway was carrying out has ended: kept in the inbox under the payment's
+    order id, answered, and processed (``refunds.refund_settle_from_gateway``) like any other event."""
+    from lingkaran.funding import tasks
+    from lingkaran.funding.services.refunds import refund_of_reference
+
+    refund = refund_of_reference(verified.refund_reference, gateway)
+    fields = {
+        "verified": True,
+        "order_id": refund.intent.order_id if refund is not None else "",
+        "transaction_id": verified.transaction_id[:100],
+        "status": "",
+        "gateway_status": verified.gateway_status[:40],
+        "gross_amount": verified.gross_amount[:30],
+    }
+    event = _store(gateway, verified.event_key, raw_body, headers, **fields)
+    if refund is None:
+        _finish(event.id, "unknown_refund")
+        logger.warning(
+            "webhook refused: gateway=%s status=404 reason=unknown_refund reference=%s event=%s",
+            gateway,
+            verified.refund_reference[:60],
+            event.id,
+        )
+        return IntakeResult(404, "unknown_refund", event.id)
+    if event.processed:
+        logger.info("webhook replay: gateway=%s refund=%s event=%s already processed", gateway, refund.pk, event.id)
+        return IntakeResult(200, "duplicate", event.id)
+    transaction.on_commit(functools.partial(tasks.enqueue_event, event.id))
+    return IntakeResult(200, "accepted" if event.created else "accepted_again", event.id)
+
+
 _KNOWN = ("order_id", "transaction_id", "status", "gateway_status", "gross_amount")
 
 
@@ -343,6 +377,13 @@ def intake_process(event_id: int, known: EventRow | None = None) -> str:
         return event.outcome
     if event.intent_id is None:
         return _finish(event.id, "unknown_order")
+    if gateways.is_refund_event(event.gateway_status):
+        from lingkaran.funding.services.refunds import refund_settle_from_gateway
+
+        outcome = refund_settle_from_gateway(
+            gateway=event.gateway, refund_id=event.transaction_id, notified=event.gateway_status
+        )
+        return _finish(event.id, outcome)
     if not event.status:
         logger.warning(
             "notification ignored: order_id=%s event=%s gateway status %r is not one we act on",

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
@@ -31,10 +32,12 @@ from lingkaran.core.domain.formatting import format_rupiah
 from lingkaran.core.domain.roles import Capability, RoleName
 from lingkaran.funding import accounts, gateways
 from lingkaran.funding.domain.intents import PaymentState, after_refund
+from lingkaran.funding.domain.notifications import whole_rupiah
 from lingkaran.funding.domain.refunds import is_full_reversal, needs_second_approval, refundable
 from lingkaran.funding.errors import RefundApprovalError, RefundExceedsAvailable, RefundNotPossible, RefundStateError
 from lingkaran.funding.models import Donation, PaymentIntent, Refund
 from lingkaran.funding.services._common import field_error, logger
+from lingkaran.funding.services.intake import StatusNotConfirmed
 from lingkaran.funding.services.settlement import pool_of_donation
 from lingkaran.ledger import selectors as ledger_selectors
 from lingkaran.ledger import services as ledger
@@ -42,6 +45,10 @@ from lingkaran.ledger.errors import InsufficientFunds
 
 OPEN_STATES = (Refund.State.REQUESTED, Refund.State.APPROVED)
 REFUNDABLE_STATES = (PaymentState.SETTLED, PaymentState.PARTIALLY_REFUNDED)
+
+
+class RefundStillPending(StatusNotConfirmed):
+    """The gateway's refund API does not (yet) show the refund finished: ask again later."""
 
 
 def _language_rupiah(amount: int) -> str:
@@ -270,7 +277,8 @@ def refund_send_to_gateway(refund_id: int) -> str:
             )
             return Refund.GatewayState.FAILED
     state = gateway_state_of(result)
-    Refund.objects.filter(pk=refund.pk).update(
+    # Only while it is still pending here: a refund notification may have finished it meanwhile.
+    Refund.objects.filter(pk=refund.pk, gateway_state=Refund.GatewayState.PENDING).update(
         gateway_state=state, gateway_reference=result.reference[:100], gateway_error=result.detail[:300]
     )
     if result.manual:
@@ -286,3 +294,97 @@ def gateway_state_of(result: gateways.RefundResult) -> str:
     if result.pending:
         return Refund.GatewayState.ACCEPTED
     return Refund.GatewayState.DONE
+
+
+def refund_of_reference(reference: str, gateway: str) -> Refund | None:
+    """The refund a gateway's refund notification names by our key (``refund:{id}``), sent to that gateway."""
+    prefix, _sep, number = reference.partition(":")
+    if prefix != "refund" or not number.isdigit():
+        return None
+    return Refund.objects.select_related("intent").filter(pk=int(number), intent__gateway=gateway).first()
+
+
+def refund_settle_from_gateway(*, gateway: str, refund_id: str, notified: str = "") -> str:
+    """A refund the gateway accepted and was still carrying out has ended there: ask the gateway's refund API (the
+    notification, ``notified``, is only a trigger), then record it done or failed. Forward only: a refund already
+    done or failed here stays so. Returns the outcome; raises ``gateways.GatewayRetryable`` when the gateway cannot
+    answer now, and ``RefundStillPending`` when it says the refund is not finished yet.
+
+    The money itself moved when the refund was executed (``post_refund``): a refund that failed at the gateway stays
+    there, on the clearing account, for finance to transfer by hand (``gateway_state = failed``, with the gateway's
+    failure code), as when the gateway refuses a refund outright."""
+    try:
+        confirmed = gateways.get(gateway).get_refund(refund_id)
+    except gateways.GatewayTerminal as exc:
+        logger.warning("refund notification not confirmed: refund_id=%s refund API: %s", refund_id, exc)
+        return "unconfirmed"
+    refund = refund_of_reference(confirmed.reference_id, gateway)
+    if refund is None:
+        logger.warning(
+            "refund notification ignored: refund_id=%s the refund API names %r, not a refund of ours",
+            refund_id,
+            confirmed.reference_id,
+        )
+        return "unknown_refund"
+    if confirmed.status not in ("SUCCEEDED", "FAILED"):
+        raise RefundStillPending(
+            f"refund {refund_id}: the notification says {notified}, the API says {confirmed.status}"
+        )
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().get(pk=refund.pk)
+        if refund.gateway_reference and refund.gateway_reference != refund_id:
+            logger.warning(
+                "refund notification ignored: refund %s is %s at the gateway, not %s",
+                refund.pk,
+                refund.gateway_reference,
+                refund_id,
+            )
+            return "ignored_other_refund"
+        if refund.gateway_state not in (Refund.GatewayState.PENDING, Refund.GatewayState.ACCEPTED):
+            return "no_change"
+        if confirmed.status == "SUCCEEDED":
+            if whole_rupiah(confirmed.amount) != refund.amount:
+                refund.gateway_error = f"the gateway refunded {confirmed.amount}, not {refund.amount}"[:300]
+                refund.gateway_state = Refund.GatewayState.FAILED
+                outcome = "refund_amount_mismatch"
+                logger.warning(
+                    "refund %s: the gateway refunded %s, not %s; finance must settle the difference",
+                    refund.pk,
+                    confirmed.amount,
+                    refund.amount,
+                )
+            else:
+                refund.gateway_state, refund.gateway_error = Refund.GatewayState.DONE, ""
+                outcome = "refund_done"
+        else:
+            refund.gateway_state = Refund.GatewayState.FAILED
+            refund.gateway_error = f"{confirmed.failure_code or 'FAILED'} at the gateway; finance transfers it"[:300]
+            outcome = "refund_failed"
+            logger.warning("refund %s failed at the gateway (%s); finance must transfer it", refund.pk, refund_id)
+        refund.gateway_reference = refund_id
+        refund.save(update_fields=["gateway_state", "gateway_error", "gateway_reference"])
+        audit_record(
+            actor=None,
+            action="funding.refund_gateway_result",
+            target=refund,
+            details={"gateway": gateway, "refund_id": refund_id, "status": confirmed.status, "outcome": outcome},
+        )
+    return outcome
+
+
+def refunds_check_accepted(*, older_than_minutes: int = 60) -> int:
+    """Ask the gateway about refunds it accepted but has not reported finished for a while (a lost notification).
+    Returns how many ended now."""
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    waiting = Refund.objects.filter(
+        gateway_state=Refund.GatewayState.ACCEPTED, executed_at__lt=cutoff, intent__gateway="xendit"
+    ).exclude(gateway_reference="")
+    ended = 0
+    for refund_id in waiting.values_list("gateway_reference", flat=True)[:200]:
+        try:
+            outcome = refund_settle_from_gateway(gateway="xendit", refund_id=refund_id)
+        except (gateways.GatewayRetryable, RefundStillPending) as exc:
+            logger.info("refund %s still waiting at the gateway: %s", refund_id, exc)
+            continue
+        ended += outcome in ("refund_done", "refund_failed", "refund_amount_mismatch")
+    return ended
