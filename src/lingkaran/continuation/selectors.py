@@ -134,3 +134,32 @@ def plans_filtered(user, filters: PlanFilter) -> QuerySet[CoPayPlan]:
         billed=Count("plan_months", filter=Q(plan_months__state=PlanMonth.State.READY), distinct=True),
         short=Count("plan_months", filter=Q(plan_months__state=PlanMonth.State.SHORT), distinct=True),
     ).order_by("-first_month", "-pk")
+
+
+@dataclass(frozen=True)
+class FunderPool:
+    code: str
+    funder_id: int
+    name: str
+    source: str  # the funding source the funder's money is priced as (``protection.sponsorships.SOURCE_OF_FUNDER``)
+    available: int
+
+
+def funder_pools(user) -> list[FunderPool]:
+    """The funder pools a plan's funder part may be reserved from: every funder's opened pool, with what it holds
+    (for people who may plan: ``manage_sponsorships``)."""
+    from lingkaran.funding.accounts import funder_pool
+    from lingkaran.ledger.models import Account
+    from lingkaran.protection.selectors_sponsorships import funders_for_sponsorships
+    from lingkaran.protection.sponsorships import SOURCE_OF_FUNDER
+
+    if not may_plan(user):
+        return []
+    funders = list(funders_for_sponsorships(user))
+    codes = {funder_pool(f.pk): f for f in funders}
+    balances = dict(Account.objects.filter(code__in=codes).values_list("code", "balance__balance"))
+    return [
+        FunderPool(code, f.pk, f.name, str(SOURCE_OF_FUNDER[f.kind]), balances[code] or 0)
+        for code, f in codes.items()
+        if code in balances
+    ]

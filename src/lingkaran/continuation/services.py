@@ -15,6 +15,7 @@ when the agency rejects the line).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
@@ -34,9 +35,12 @@ from lingkaran.ledger.models import Account
 from lingkaran.ledger.selectors import balance_of
 from lingkaran.ledger.services import AccountSpec, account_open, reservation_create, reservation_void, transfer
 from lingkaran.protection import selectors as tariff_selectors
+from lingkaran.protection.domain import tariffs as tariff_rules
 from lingkaran.protection.domain.cofunding import pricing_source
 from lingkaran.protection.domain.tariffs import add_months, month_start
+from lingkaran.protection.errors import TariffNotInForce
 from lingkaran.protection.models import FundingSource, Package
+from lingkaran.registry.models import Worker
 from lingkaran.registry.selectors import worker_for
 
 POOL_PREFIX = "liability:pool:"
@@ -90,7 +94,32 @@ def _taken_months(worker_id: int, months: list[date]) -> list[date]:
     return sorted(planned | sponsored)
 
 
-def plan_create(
+@dataclass(frozen=True)
+class PricedMonth:
+    month: date
+    worker_bp: int
+    source: str
+    amount: int
+    funder_part: int
+    worker_part: int
+
+
+@dataclass(frozen=True)
+class PricedPlan:
+    """A plan checked and priced, nothing written: what ``plan_create`` reserves and the plan page previews."""
+
+    worker: Worker
+    first_month: date
+    shares_bp: tuple[int, ...]
+    funder_pool: str
+    funder_source: str
+    package: str
+    months: tuple[PricedMonth, ...]
+    needed: int  # the funder's part of every month, reserved up front
+    available: int  # what the funder pool holds now
+
+
+def plan_price(
     *,
     actor,
     worker_id: int,
@@ -99,11 +128,10 @@ def plan_create(
     funder_pool: str = "",
     funder_source: str = FundingSource.CSR,
     package: str = Package.JKK_JKM,
-    note: str = "",
-) -> CoPayPlan:
-    """A step-down plan for one worker: each month priced at its tariff, split by ``domain.rules.month_parts``, the
-    funder's part of every month reserved now from ``funder_pool`` (all or nothing). Operators and finance
-    (``manage_sponsorships``)."""
+) -> PricedPlan:
+    """Check a plan and price each month at its tariff, split by ``domain.rules.month_parts``; writes nothing.
+    Raises what ``plan_create`` raises before it writes (``invalid_input``, ``plan_months_taken``,
+    ``tariff_not_in_force``), but not ``plan_pool_insufficient``: ``needed`` and ``available`` say it."""
     require(actor, Capability.MANAGE_SPONSORSHIPS)
     worker = worker_for(actor, worker_id)
     try:
@@ -131,12 +159,54 @@ def plan_create(
     priced = []
     for month, bp in zip(months, shares_bp, strict=True):
         source = FundingSource.SELF.value if bp == rules.WHOLE else pricing_source([funder_source, "self"])
-        amount = tariff.amount_due(
-            month=month, declared_income=worker.declared_income, sector=sector, package=package, source=source
-        ).total
+        try:
+            amount = tariff.amount_due(
+                month=month, declared_income=worker.declared_income, sector=sector, package=package, source=source
+            ).total
+        except tariff_rules.TariffNotInForce as exc:  # the pure error, as the API's and the pages' error
+            raise TariffNotInForce(details={"month": f"{exc.month:%Y-%m}", "missing": list(exc.missing)}) from None
         funder, own = rules.month_parts(amount, bp)
-        priced.append((month, bp, source, amount, funder, own))
-    needed = sum(p[4] for p in priced)
+        priced.append(PricedMonth(month, bp, source, amount, funder, own))
+    return PricedPlan(
+        worker=worker,
+        first_month=first,
+        shares_bp=tuple(shares_bp),
+        funder_pool=funder_pool,
+        funder_source=funder_source,
+        package=package,
+        months=tuple(priced),
+        needed=sum(p.funder_part for p in priced),
+        available=balance_of(funder_pool) if funder_pool else 0,
+    )
+
+
+def plan_create(
+    *,
+    actor,
+    worker_id: int,
+    first_month: date,
+    shares_bp: list[int],
+    funder_pool: str = "",
+    funder_source: str = FundingSource.CSR,
+    package: str = Package.JKK_JKM,
+    note: str = "",
+) -> CoPayPlan:
+    """A step-down plan for one worker: each month priced at its tariff, split by ``domain.rules.month_parts``, the
+    funder's part of every month reserved now from ``funder_pool`` (all or nothing). Operators and finance
+    (``manage_sponsorships``)."""
+    plan_spec = plan_price(
+        actor=actor,
+        worker_id=worker_id,
+        first_month=first_month,
+        shares_bp=shares_bp,
+        funder_pool=funder_pool,
+        funder_source=funder_source,
+        package=package,
+    )
+    worker, first, funder_pool = plan_spec.worker, plan_spec.first_month, plan_spec.funder_pool
+    months = [p.month for p in plan_spec.months]
+    priced = [(p.month, p.worker_bp, p.source, p.amount, p.funder_part, p.worker_part) for p in plan_spec.months]
+    needed = plan_spec.needed
     if needed and needed > balance_of(funder_pool):
         raise PlanPoolInsufficient(
             details={"pool": funder_pool, "available": balance_of(funder_pool), "needed": needed}

@@ -56,6 +56,11 @@ NAVIGATION: list[NavItem] = [
         _("Protection funded"),
         roles=frozenset({RoleName.OPERATOR, RoleName.FINANCE, RoleName.AUDITOR, RoleName.FUNDER}),
     ),
+    NavItem(
+        "web:continuation_plans",
+        _("Co-payment"),
+        roles=frozenset({RoleName.OPERATOR, RoleName.FINANCE, RoleName.AUDITOR, RoleName.FIELD_AGENT}),
+    ),
     NavItem("web:coverage_overview", _("Coverage"), capability=Capability.VIEW_ALL_REGIONS),
     NavItem("web:my_donations", _("My donations")),
     NavItem("web:user_list", _("Users"), capability=Capability.MANAGE_USERS),

@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+import lingkaran.web.views_continuation as views_continuation
 import lingkaran.web.views_coverage as views_coverage
 import lingkaran.web.views_cycles as views_cycles
 import lingkaran.web.views_funder_protection as views_funder_protection
@@ -56,3 +57,6 @@ urlpatterns += views_cycles.urlpatterns
 
 # The funder view of protection (worker-months, workers, blocks ending, the trace from a payment) and coverage overview.
 urlpatterns += views_funder_protection.urlpatterns
+
+# Continuation: co-payment plans (list, new plan with a preview), a worker's plan months, pool, debt and payments.
+urlpatterns += views_continuation.urlpatterns
