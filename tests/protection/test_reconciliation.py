@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lingkaran.core.errors import Forbidden
 from lingkaran.core.models import AuditEvent
@@ -179,3 +181,71 @@ def test_actions_are_append_only_in_the_database(paid_april, people):
     with pytest.raises(DatabaseError), transaction.atomic():
         ReconciliationAction.objects.filter(pk=row.pk).delete()
     assert ReconciliationAction.objects.get(pk=row.pk).note == ""
+
+
+MONTHS = [MAR, APR, date(2027, 5, 1), JUL]
+AGENCY_STATES = ["not_started", "active", "grace", "ended", "reactivated"]
+# What the agency reports of one worker: nothing, a status under the worker's own KPJ number, or one found only by
+# the NIK (a KPJ number the worker record does not carry).
+statuses = st.one_of(
+    st.none(),
+    st.tuples(
+        st.sampled_from(["kpj", "nik"]),
+        st.sampled_from(AGENCY_STATES),
+        st.sampled_from(MONTHS),
+        st.one_of(st.none(), st.sampled_from(MONTHS)),
+    ),
+)
+
+
+def _oracle(month: date, workers) -> set[tuple[str, int]]:
+    """The month's exceptions by the pure rules, worker by worker, from the facts the database holds."""
+    from lingkaran.protection.models import ContributionLine, SponsoredMonth
+
+    expected = set()
+    for worker in workers:
+        row = (
+            MembershipStatus.objects.filter(kpj_number=worker.kpj_number).first() if worker.kpj_number else None
+        ) or MembershipStatus.objects.filter(nik_index=worker.nik_index).order_by("-kpj_number").first()
+        status = rules.Status(row.state, row.as_of, row.last_paid_month) if row else None
+        lines = ContributionLine.objects.filter(worker=worker, month=month).exclude(
+            state="rejected", retry__isnull=False
+        )
+        confirmed = lines.filter(state="confirmed").exists()
+        if lines.filter(state="rejected").exists():
+            expected.add(("rejected", worker.pk))
+        if confirmed and rules.paid_but_inactive(month, status):
+            expected.add(("paid_inactive", worker.pk))
+        billed = ContributionLine.objects.filter(worker=worker).exists()
+        other = SponsoredMonth.objects.filter(worker=worker, month=month).exists()
+        if billed and rules.active_but_unpaid(month, status, we_paid=confirmed, other_payer=other):
+            expected.add(("active_unpaid", worker.pk))
+    return expected
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(reported=st.lists(statuses, min_size=4, max_size=4))
+def test_the_set_based_exceptions_equal_the_pure_rules_worker_by_worker(paid_april, reported):
+    workers = paid_april["workers"]
+    for worker in workers:
+        worker.refresh_from_db()
+    MembershipStatus.objects.all().delete()
+    for number, (worker, report) in enumerate(zip(workers, reported, strict=True)):
+        if report is None:
+            continue
+        how, state, as_of, last_paid = report
+        own = worker.kpj_number if how == "kpj" and worker.kpj_number else f"9900000000{number}"
+        MembershipStatus.objects.create(
+            kpj_number=own,
+            nik_index=worker.nik_index,
+            state=state,
+            as_of=as_of,
+            last_paid_month=last_paid,
+            source="simulator",
+        )
+    for month in MONTHS:
+        found = {(item.kind, item.worker_id) for item in recon.exceptions_for_month(month)}
+        assert found == _oracle(month, workers), month
+        for worker in workers:  # the one-worker view agrees with the month's
+            mine = {(item.kind, item.worker_id) for item in recon.exceptions_for_month(month, worker_id=worker.pk)}
+            assert mine == {item for item in found if item[1] == worker.pk}

@@ -22,7 +22,7 @@ from lingkaran.core.audit import audit_record
 from lingkaran.core.domain.roles import Capability
 from lingkaran.core.errors import InvalidInput, NotFound
 from lingkaran.ledger.models import JournalEntry
-from lingkaran.protection.agency.models import MembershipStatus
+from lingkaran.protection.agency import sql
 from lingkaran.protection.domain import cycle as cycle_rules
 from lingkaran.protection.domain import reconciliation as rules
 from lingkaran.protection.errors import ReconciliationNoteRequired, ReconciliationNotFound, ReconciliationResolved
@@ -30,7 +30,6 @@ from lingkaran.protection.models import (
     ContributionLine,
     Cycle,
     ReconciliationAction,
-    SponsoredMonth,
     SponsoredShare,
 )
 
@@ -138,26 +137,81 @@ class ReconException:
         return (self.kind, self.worker_id, self.month)
 
 
-def _statuses(workers: list[dict]) -> dict[int, rules.Status]:
-    """The agency's latest status of each worker, by KPJ number first, else by the NIK's blind index."""
-    kpjs = {w["kpj_number"] for w in workers if w["kpj_number"]}
-    niks = {w["nik_index"] for w in workers if w["nik_index"]}
-    rows = MembershipStatus.objects.filter(Q(kpj_number__in=kpjs) | Q(nik_index__in=niks)).values(
-        "kpj_number", "nik_index", "state", "as_of", "last_paid_month"
+# The agency's latest status of a worker (``w``): by the worker's KPJ number first, else by the NIK's blind index
+# (of several rows with that index, the one with the highest KPJ number). One row id, or NULL.
+_STATUS_OF_WORKER = """(
+    SELECT COALESCE(
+        (SELECT k.id FROM agency_membershipstatus k WHERE w.kpj_number <> '' AND k.kpj_number = w.kpj_number),
+        (SELECT n.id FROM agency_membershipstatus n WHERE n.nik_index = w.nik_index AND n.nik_index <> ''
+         ORDER BY n.kpj_number DESC LIMIT 1)
     )
-    by_kpj, by_nik = {}, {}
-    for row in rows:
-        status = rules.Status(row["state"], row["as_of"], row["last_paid_month"])
-        by_kpj[row["kpj_number"]] = status
-        if row["nik_index"]:
-            by_nik[row["nik_index"]] = status
-    found = {}
-    for w in workers:
-        status = by_kpj.get(w["kpj_number"]) if w["kpj_number"] else None
-        status = status or by_nik.get(w["nik_index"])
-        if status is not None:
-            found[w["id"]] = status
-    return found
+)"""
+
+_COVERED = "(" + ", ".join(f"'{state}'" for state in sorted(rules.COVERED_STATES)) + ")"
+
+# ``rules.paid_but_inactive`` for a confirmed line of %(month)s and the worker's status ``s`` (see the pure rule).
+_PAID_INACTIVE = f"""(
+    s.id IS NOT NULL AND s.as_of >= %(month)s
+    AND (s.last_paid_month IS NULL OR s.last_paid_month < %(month)s
+         OR (s.as_of = %(month)s AND s.state NOT IN {_COVERED}))
+)"""
+
+# ``rules.active_but_unpaid`` without its ``we_paid`` / ``other_payer`` arguments (the query's NOT EXISTS).
+_ACTIVE_UNPAID = f"""(
+    (s.as_of = %(month)s AND s.state IN {_COVERED}) OR s.last_paid_month = %(month)s
+)"""
+
+
+def _line_exceptions(params: dict, worker_filter: str) -> list[tuple]:
+    """The month's rejected lines (a rejection that was resubmitted is represented by its retry) and its confirmed
+    lines the agency does not show covered, with what the page shows of each."""
+    return sql.fetch(
+        f"""
+        SELECT c.id, c.worker_id, c.amount, c.state, c.reason, c.reason_text, c.reservation_key, k.province,
+               k.pass_number, f.name, w.nik_masked, c.cofunding_id, c.sponsored_month_id, s.state, s.last_paid_month
+        FROM protection_contributionline c
+        JOIN protection_cyclechunk k ON k.id = c.chunk_id
+        JOIN registry_worker w ON w.id = c.worker_id
+        LEFT JOIN protection_sponsorship sp ON sp.id = c.sponsorship_id
+        LEFT JOIN funding_funder f ON f.id = sp.funder_id
+        LEFT JOIN agency_membershipstatus s ON s.id = {_STATUS_OF_WORKER}
+        WHERE c.month = %(month)s {worker_filter.replace("worker_id", "c.worker_id")}
+          AND (
+              (c.state = 'rejected'
+               AND NOT EXISTS (SELECT 1 FROM protection_contributionline r WHERE r.retry_of_id = c.id))
+              OR (c.state = 'confirmed' AND {_PAID_INACTIVE})
+          )
+        """,
+        params,
+    )
+
+
+def _unpaid_exceptions(params: dict, worker_filter: str) -> list[tuple]:
+    """Workers our cycle has billed at least once (the only ones whose agency status our data can judge) whom the
+    agency shows paid for the month while we have no confirmed line and no sponsored worker-month for it."""
+    return sql.fetch(
+        f"""
+        SELECT w.id, w.nik_masked, s.state, s.last_paid_month
+        FROM registry_worker w
+        JOIN agency_membershipstatus s ON s.id = {_STATUS_OF_WORKER}
+        WHERE w.id IN (SELECT b.worker_id FROM protection_contributionline b)
+          {worker_filter.replace("worker_id", "w.id")}
+          AND {_ACTIVE_UNPAID}
+          AND NOT EXISTS (
+              SELECT 1 FROM protection_contributionline c
+              WHERE c.worker_id = w.id AND c.month = %(month)s AND c.state = 'confirmed'
+          )
+          AND NOT EXISTS (
+              SELECT 1 FROM protection_sponsoredmonth m WHERE m.worker_id = w.id AND m.month = %(month)s
+          )
+        """,
+        params,
+    )
+
+
+def _as_date(value) -> date | None:
+    """A date column read by raw SQL (SQLite gives its text)."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _chunk_label(province: str, pass_number: int) -> str:
@@ -166,107 +220,81 @@ def _chunk_label(province: str, pass_number: int) -> str:
 
 
 def exceptions_for_month(month: date, *, worker_id: int | None = None) -> list[ReconException]:
-    """The month's exceptions, each with the actions recorded about it, in worker order."""
-    # A rejected line that was resubmitted is represented by its retry (which may itself be confirmed or rejected).
-    lines = ContributionLine.objects.filter(month=month, state__in=["confirmed", "rejected"]).exclude(
-        state="rejected", retry__isnull=False
-    )
-    if worker_id is not None:
-        lines = lines.filter(worker_id=worker_id)
-    line_rows = list(
-        lines.values(
-            "id",
-            "worker_id",
-            "amount",
-            "state",
-            "reason",
-            "reason_text",
-            "reservation_key",
-            "chunk__province",
-            "chunk__pass_number",
-            "sponsorship__funder__name",
-            "worker__nik_masked",
-            "cofunding_id",
-            "sponsored_month_id",
-        )
-    )
+    """The month's exceptions, each with the actions recorded about it, in worker order.
+
+    Set-based: two queries find the exceptions in the database (the SQL states the pure rules of
+    ``domain/reconciliation.py``, and a property test holds them equal), so only the exceptions, never the month's
+    lines, are read into Python."""
+    params = {"month": month, "worker": worker_id}
+    worker_filter = "AND worker_id = %(worker)s" if worker_id is not None else ""
+    lines = _line_exceptions(params, worker_filter)
     # A co-funded line: its payers are the split's funders, and its money went back per share (the first share's
     # return entry stands for them: every share of a chunk is posted in the same transaction).
     shared: dict[int, list[tuple[str, str]]] = {}
-    cofunded = [r["sponsored_month_id"] for r in line_rows if r["cofunding_id"]]
+    cofunded = [row[12] for row in lines if row[11]]
     for month_id, name, key in (
         SponsoredShare.objects.filter(sponsored_month_id__in=cofunded)
         .order_by("sponsored_month_id", "share__position")
         .values_list("sponsored_month_id", "share__funder__name", "reservation_key")
     ):
         shared.setdefault(month_id, []).append((name or "", key))
-    for row in line_rows:
-        parts = shared.get(row["sponsored_month_id"]) if row["cofunding_id"] else None
-        if parts:
-            row["sponsorship__funder__name"] = " + ".join(name for name, _key in parts)
-            row["reservation_key"] = parts[0][1]
-    # Workers our cycle has billed at least once: the only ones whose agency status our data can judge.
-    billed = ContributionLine.objects.all()
-    if worker_id is not None:
-        billed = billed.filter(worker_id=worker_id)
-    worker_ids = set(billed.values_list("worker_id", flat=True).distinct())
-    from lingkaran.registry.models import Worker  # the registry's identity columns, read-only
-
-    workers = list(Worker.objects.filter(pk__in=worker_ids).values("id", "kpj_number", "nik_index", "nik_masked"))
-    statuses = _statuses(workers)
     found: list[ReconException] = []
-    confirmed = set()
-    for row in line_rows:
-        status = statuses.get(row["worker_id"])
-        if row["state"] == "confirmed":
-            confirmed.add(row["worker_id"])
-            if rules.paid_but_inactive(month, status):
-                found.append(
-                    ReconException(
-                        kind=rules.Kind.PAID_INACTIVE,
-                        worker_id=row["worker_id"],
-                        worker_masked=row["worker__nik_masked"],
-                        month=month,
-                        amount=row["amount"],
-                        funder=row["sponsorship__funder__name"] or "",
-                        line_id=row["id"],
-                        agency_state=status.state,
-                        agency_last_paid=status.last_paid_month,
-                    )
+    for (
+        line_id,
+        worker,
+        amount,
+        state,
+        reason,
+        reason_text,
+        reservation_key,
+        province,
+        pass_number,
+        funder,
+        masked,
+        cofunding_id,
+        month_id,
+        agency_state,
+        agency_last_paid,
+    ) in lines:
+        parts = shared.get(month_id) if cofunding_id else None
+        if parts:
+            funder = " + ".join(name for name, _key in parts)
+            reservation_key = parts[0][1]
+        common = {"worker_id": worker, "worker_masked": masked, "month": month, "amount": amount}
+        if state == "confirmed":
+            found.append(
+                ReconException(
+                    kind=rules.Kind.PAID_INACTIVE,
+                    **common,
+                    funder=funder or "",
+                    line_id=line_id,
+                    agency_state=agency_state,
+                    agency_last_paid=_as_date(agency_last_paid),
                 )
+            )
         else:
             found.append(
                 ReconException(
                     kind=rules.Kind.REJECTED,
-                    worker_id=row["worker_id"],
-                    worker_masked=row["worker__nik_masked"],
-                    month=month,
-                    amount=row["amount"],
-                    funder=row["sponsorship__funder__name"] or "",
-                    line_id=row["id"],
-                    reason=row["reason"],
-                    reason_text=row["reason_text"],
-                    ledger_key=cycle_rules.return_key(
-                        month, _chunk_label(row["chunk__province"], row["chunk__pass_number"]), row["reservation_key"]
-                    ),
+                    **common,
+                    funder=funder or "",
+                    line_id=line_id,
+                    reason=reason,
+                    reason_text=reason_text,
+                    ledger_key=cycle_rules.return_key(month, _chunk_label(province, pass_number), reservation_key),
                 )
             )
-    others = set(
-        SponsoredMonth.objects.filter(month=month, worker_id__in=worker_ids).values_list("worker_id", flat=True)
-    )
-    for w in workers:
-        status = statuses.get(w["id"])
-        if rules.active_but_unpaid(month, status, we_paid=w["id"] in confirmed, other_payer=w["id"] in others):
-            found.append(
-                ReconException(
-                    kind=rules.Kind.ACTIVE_UNPAID,
-                    worker_id=w["id"],
-                    worker_masked=w["nik_masked"],
-                    month=month,
-                    agency_state=status.state,
-                    agency_last_paid=status.last_paid_month,
-                )
+    for worker, masked, agency_state, agency_last_paid in _unpaid_exceptions(params, worker_filter):
+        found.append(
+            ReconException(
+                kind=rules.Kind.ACTIVE_UNPAID,
+                worker_id=worker,
+                worker_masked=masked,
+                month=month,
+                agency_state=agency_state,
+                agency_last_paid=_as_date(agency_last_paid),
             )
+        )
     keys = [e.ledger_key for e in found if e.ledger_key]
     posted = set(JournalEntry.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
     actions = ReconciliationAction.objects.filter(month=month).select_related("created_by")
