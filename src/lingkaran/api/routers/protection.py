@@ -917,6 +917,127 @@ def cycle_lines(request, month: str, filters: Query[CycleLineQuery]):
     )
 
 
+# --- Reconciliation (docs/subsystems/protection-reconciliation.md) --------------------------------------------------
+# The exceptions of a month as the /cycles/<month>/reconciliation/ page shows them, and an action about one: reading
+# is money staff's (``view_money``); recording an action is operators' and finance's (``manage_sponsorships``).
+
+ExceptionKind = Literal["paid_inactive", "active_unpaid", "rejected"]
+ExceptionActionName = Literal["resubmit", "escalate", "resolve"]
+
+
+class ReconciliationActionOut(Schema):
+    action: ExceptionActionName
+    note: str
+    recorded_by: str = Field(..., description="The username of who recorded it.")
+    recorded_at: datetime
+
+    @staticmethod
+    def resolve_recorded_by(obj) -> str:
+        return obj.created_by.username if obj.created_by else ""
+
+    @staticmethod
+    def resolve_recorded_at(obj) -> datetime:
+        return obj.created_at
+
+
+class ReconExceptionOut(Schema):
+    kind: ExceptionKind
+    state: Literal["open", "resolved"]
+    worker_id: int
+    worker_nik_masked: str
+    month: str
+    amount: int = Field(..., description="Rupiah of the line (0 for `active_unpaid`: we paid nothing).")
+    funder: str = Field(..., description="Who paid the line; every funder of a co-funding split, joined by ' + '.")
+    line_id: int | None
+    reason: str = Field(..., description="`rejected`: the agency's reason code.")
+    reason_text: str = Field(..., description="`rejected`: the reason in words, in the request's language.")
+    ledger_key: str = Field(..., description="`rejected`: the key of the entry that returned the money to its pool.")
+    ledger_posted: bool
+    agency_state: str = Field(..., description="The agency's latest membership state of the worker, if known.")
+    agency_last_paid: str | None = Field(..., description="The last month the agency shows paid, YYYY-MM.")
+    actions: list[ReconciliationActionOut]
+
+    @staticmethod
+    def resolve_worker_nik_masked(obj) -> str:
+        return obj.worker_masked
+
+    @staticmethod
+    def resolve_month(obj) -> str:
+        return _month(obj.month)
+
+    @staticmethod
+    def resolve_reason_text(obj) -> str:
+        from lingkaran.protection.agency import messages as agency_words
+
+        return agency_words.reason_text(obj.reason, obj.reason_text) if obj.reason else ""
+
+    @staticmethod
+    def resolve_agency_last_paid(obj) -> str | None:
+        return _month(obj.agency_last_paid) if obj.agency_last_paid else None
+
+
+class ExceptionQuery(Schema):
+    state: Literal["open", "resolved", "all"] = "all"
+    kind: ExceptionKind | None = None
+
+
+class ExceptionActionIn(Schema):
+    kind: ExceptionKind
+    worker_id: int
+    action: ExceptionActionName
+    note: str = Field("", max_length=500, description="Required to resolve.")
+
+
+class ExceptionActionOut(ReconciliationActionOut):
+    created: bool = Field(..., description="False: the same action was recorded before; nothing was written.")
+
+
+@router.get(
+    "/cycles/{month}/exceptions",
+    response=list[ReconExceptionOut],
+    summary="A month's reconciliation exceptions: paid but inactive, active but unpaid, rejected (money staff)",
+    description="In worker order, each with the actions recorded about it. Errors: `invalid_input` (422), "
+    "`not_found` (404, no cycle for the month), `forbidden` (403).",
+)
+@paginate(LimitOffset)
+def cycle_exceptions(request, month: str, filters: Query[ExceptionQuery]):
+    from lingkaran.protection import reconciliation as recon
+
+    recon.require_read(request.user)
+    when = _cycle_month(month)
+    recon.cycle_for(when)
+    return [
+        item
+        for item in recon.exceptions_for_month(when)
+        if (filters.state == "all" or item.state == filters.state) and (not filters.kind or item.kind == filters.kind)
+    ]
+
+
+@router.post(
+    "/cycles/{month}/exceptions/actions",
+    response={200: ExceptionActionOut, 201: ExceptionActionOut},
+    summary="Record an action about one exception: resubmit, escalate, resolve (operators, finance)",
+    description="The service the reconciliation page calls: append-only, once per exception and action (the same "
+    "action again answers 200 with the first record). `resubmit` bills a rejected line again in the month's next "
+    "run. Errors: `forbidden` (403), `invalid_input` (422), `reconciliation_note_required` (422, resolve without a "
+    "note), `reconciliation_not_found` (404, no such exception now), `reconciliation_resolved` (409).",
+)
+def cycle_exception_act(request, month: str, payload: ExceptionActionIn):
+    from lingkaran.protection import reconciliation as recon
+
+    when = _cycle_month(month)
+    row, created = recon.exception_act(
+        actor=request.user,
+        kind=payload.kind,
+        worker_id=payload.worker_id,
+        month=when,
+        action=payload.action,
+        note=payload.note,
+    )
+    row.created = created
+    return (201 if created else 200), row
+
+
 # --- The funder view (issue #5 item 9) -------------------------------------------------------------------------------
 # Reads go through ``protection.selectors_funder``, as the pages do: operators, finance officers and auditors see any
 # funder; a funder user (or its token) only its own (another funder: 404); other roles 403. A donation's trace is open
