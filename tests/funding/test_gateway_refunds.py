@@ -304,3 +304,15 @@ def test_the_sweep_asks_xendit_about_refunds_whose_end_was_never_notified(
     done.refresh_from_db()
     assert done.gateway_state == "done"
     assert tasks.intake_sweep() == 0
+
+
+def test_the_sweep_command_also_finishes_refunds_never_notified(people, paid, fake, django_capture_on_commit_callbacks):
+    from django.core.management import call_command
+
+    intent = paid("xendit")
+    fake.xendit_refund_status = "PENDING"
+    done = refund(people, intent, 8_400, django_capture_on_commit_callbacks)
+    fake.xendit_refund_ends("rfd-0001", "FAILED", failure_code="INSUFFICIENT_BALANCE")
+    call_command("intake_sweep", "--refunds-older-than-minutes", "0")
+    done.refresh_from_db()
+    assert (done.gateway_state, "INSUFFICIENT_BALANCE" in done.gateway_error) == ("failed", True)
