@@ -29,6 +29,8 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
+from lingkaran import demo_continuation
+
 HISTORY_START = date(2026, 1, 1)
 # The story ends here whatever day the demo is built, so it always shows the same states (active, grace, ended,
 # reactivated); before this month it ends with the month before today.
@@ -439,6 +441,7 @@ def _protection_nik_list_file(rng: random.Random, log) -> None:
 STEPS = [
     _protection_sponsorships,
     _protection_registrations,
+    *demo_continuation.STEPS,  # co-payment plans after a sponsorship ended, billed by the cycles that follow
     _protection_cycles,
     _protection_campaign_pools,
     _protection_nik_list_file,
