@@ -18,7 +18,10 @@ For each size, in one process:
    BPU participants with KPJ numbers (its own Luhn-checked numbers), except 1 % never registered (their lines come
    back ``not_registered``) and 0.5 % registered only after the month (``month_before_registration``).
 3. Times the floor: the same number of contribution rows, ``INSERT … SELECT`` from the same reserved months, workers
-   and sponsorships into a plain table of the contribution line's columns (no index, no constraint).
+   and sponsorships into a plain table of the contribution line's columns (no index, no constraint). Then the writes
+   no cycle that does what the issue asks can avoid, each one bare statement into copies of the real tables with
+   their indexes (``required_writes``): the lines, the batch sent to the agency, the agency's answers, and the
+   sponsored months marked paid (rolled back).
 4. Times ``cycle_run`` for the month, chunks in process (one per province), with the time of every step (bill;
    per chunk submit, the simulator answering, read and post; finish) and of the heaviest SQL statements, and the
    peak resident memory of the process during the run (``VmHWM``, reset just before).
@@ -451,6 +454,104 @@ def floor(month: date) -> tuple[float, int]:
     return elapsed, rows
 
 
+def required_writes(month: date) -> dict[str, float]:
+    """The writes any cycle doing what issue 5 asks cannot avoid, each as one bare statement into copies of the real
+    tables with their indexes and constraints (``LIKE … INCLUDING ALL``; no triggers, no foreign keys), timed:
+
+    * ``lines``: a line per worker-month, into the line table with the unique index that keeps one line per
+      worker-month (the issue's "never two funders on the same worker-month", by a database constraint);
+    * ``batch``: the payment batch sent to the agency, a row per line (what the adapter submits);
+    * ``outcomes``: the agency's answer per line;
+    * ``months``: coverage, each sponsored worker-month marked paid (an UPDATE of the real table, rolled back).
+    """
+    from django.db import transaction
+
+    copies = {
+        "bench_req_line": "protection_contributionline",
+        "bench_req_submitted": "agency_submittedline",
+        "bench_req_outcome": "agency_lineoutcome",
+    }
+    for copy, table in copies.items():
+        run(f"DROP TABLE IF EXISTS {copy}")
+        run(f"CREATE TABLE {copy} (LIKE {table} INCLUDING ALL)")
+    timings: dict[str, float] = {}
+
+    def timed(name: str, statement: str, params=None) -> None:
+        started = time.perf_counter()
+        with transaction.atomic():
+            run(statement, params)
+        timings[name] = time.perf_counter() - started
+
+    timed(
+        "lines",
+        """
+        INSERT INTO bench_req_line
+            (id, cycle_id, chunk_id, worker_id, month, amount, kind, funding_source, sponsorship_id,
+             sponsored_month_id, cofunding_id, pool, reservation_key, state, reason, reason_text, agency_reference)
+        SELECT m.id, 1, CAST(SUBSTR(w.region_code, 1, 2) AS bigint), m.worker_id, m.month, m.amount, 'sponsored',
+               s.source, s.id, m.id, NULL, s.pool, m.reservation_key, 'due', '', '', ''
+        FROM protection_sponsoredmonth m
+        JOIN registry_worker w ON w.id = m.worker_id
+        JOIN protection_sponsorship s ON s.id = m.sponsorship_id
+        WHERE m.month = %s AND m.state = 'reserved'
+        """,
+        [month],
+    )
+    timed(
+        "batch",
+        """
+        INSERT INTO bench_req_submitted (id, batch_id, line_id, nik_index, kpj_number, month, amount, government_funded)
+        SELECT c.id, c.chunk_id, c.id, w.nik_index, w.kpj_number, c.month, c.amount, c.funding_source = 'apbd'
+        FROM bench_req_line c JOIN registry_worker w ON w.id = c.worker_id
+        """,
+    )
+    columns = [
+        row[0]
+        for row in fetch(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'agency_lineoutcome' "
+            "ORDER BY ordinal_position"
+        )
+    ]
+    values = {
+        "submitted_id": "l.id",
+        "batch_id": "l.batch_id",
+        "result": "'accepted'",
+        "reason": "''",
+        "reason_text": "''",
+        "kpj_number": "l.kpj_number",
+        "agency_amount": "l.amount",
+        "agency_reference": "'BPJS-' || l.id",
+        "file_import_id": "NULL",
+        "decided_at": "now()",
+    }
+    unknown = [name for name in columns if name not in values]
+    if unknown:
+        raise SystemExit(f"bench: agency_lineoutcome has columns this floor does not fill: {unknown}")
+    timed(
+        "outcomes",
+        f"INSERT INTO bench_req_outcome ({', '.join(columns)}) "
+        f"SELECT {', '.join(values[name] for name in columns)} FROM bench_req_submitted l",
+    )
+    started = time.perf_counter()
+    try:
+        with transaction.atomic():
+            run(
+                "UPDATE protection_sponsoredmonth SET state = 'paid' WHERE month = %s AND state = 'reserved'",
+                [month],
+            )
+            timings["months"] = time.perf_counter() - started
+            raise _RollBack
+    except _RollBack:
+        pass
+    for copy in copies:
+        run(f"DROP TABLE {copy}")
+    return timings
+
+
+class _RollBack(Exception):
+    """Leaves the timed UPDATE of the real sponsored months undone."""
+
+
 def measure(
     workers: int,
     per_request: int,
@@ -484,6 +585,8 @@ def measure(
 
     floor_seconds, floor_rows = floor(month)
     log(f"floor: {floor_rows:,} rows INSERT … SELECT in {floor_seconds:.2f} s")
+    required = required_writes(month)
+    log(f"required writes, bare: {required} ({sum(required.values()) / floor_seconds:.2f}× the floor)")
 
     # The cycle, in process, with the time of every step.
     steps: dict[str, float] = defaultdict(float)
@@ -562,6 +665,7 @@ def measure(
         "chunks": chunks,
         "built": built,
         "floor": floor_seconds,
+        "required": required,
         "cycle": elapsed,
         "steps": dict(steps),
         "peak_mib": peak,
@@ -616,6 +720,14 @@ STEP_NAMES = (
 )
 
 
+REQUIRED_NAMES = (
+    ("lines", "the lines, into the line table with its indexes (one line per worker-month)"),
+    ("batch", "the payment batch to the agency, a row per line"),
+    ("outcomes", "the agency's answer per line"),
+    ("months", "coverage: every sponsored worker-month marked paid (`UPDATE`)"),
+)
+
+
 def section(results: list[dict], month: str) -> str:
     def fmt(seconds: float) -> str:
         return f"{seconds:.1f} s" if seconds >= 1 else f"{seconds * 1000:.0f} ms"
@@ -649,6 +761,17 @@ def section(results: list[dict], month: str) -> str:
         [f"**{r['cycle'] / r['floor']:.1f}×**" for r in results],
         "≤ 3× (" + ", ".join("met" if r["cycle"] <= 3 * r["floor"] else "not met" for r in results) + ")",
     )
+    if all("required" in r for r in results):
+        for key, label in REQUIRED_NAMES:
+            row(f"required, bare: {label}", [fmt(r["required"][key]) for r in results])
+        row(
+            "**required writes together ÷ floor**",
+            [f"**{sum(r['required'].values()) / r['floor']:.1f}×**" for r in results],
+        )
+        row(
+            "cycle ÷ required writes together",
+            [f"{r['cycle'] / sum(r['required'].values()):.1f}×" for r in results],
+        )
     for key, label in STEP_NAMES:
         row(
             f"— {label}",
