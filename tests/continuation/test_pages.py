@@ -66,6 +66,21 @@ def test_roles_that_may_not_read_are_refused(client, login, world, role):
     assert "/continuation/" not in client.get("/dashboard/").content.decode()
 
 
+def test_the_workers_registry_page_links_to_co_payment_for_those_who_may_read_it(client, login, world, people):
+    worker = world["workers"][0]
+    link = f'href="/continuation/workers/{worker.pk}/"'
+    login(people["agent"])
+    page = client.get(f"/workers/{worker.pk}/")
+    assert page.status_code == 200
+    assert link in page.content.decode()
+    assert "Iuran bersama" in page.content.decode()
+    client.logout()
+    login(people["verifier"])  # reads the registry, not the money
+    page = client.get(f"/workers/{worker.pk}/")
+    assert page.status_code == 200
+    assert link not in page.content.decode()
+
+
 def test_anonymous_visitors_go_to_the_log_in_page(client, world):
     response = client.get("/continuation/")
     assert response.status_code == 302

@@ -24,6 +24,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from lingkaran.continuation import selectors as continuation_reads
 from lingkaran.core.access import assigned_region_codes, can, require
 from lingkaran.core.domain.formatting import format_rupiah
 from lingkaran.core.domain.roles import Capability, RoleName, region_within
@@ -411,6 +412,7 @@ def _detail_page(request, worker: Worker, *, revealed: dict | None = None, revea
         "can_reveal": can(user, Capability.REVEAL_PERSONAL_DATA),
         "can_withdraw": can(user, Capability.REGISTER_WORKERS),
         **protection_context(worker),
+        "can_read_continuation": continuation_reads.may_read(user),
         "can_verify": can(user, Capability.VERIFY_WORKERS),
         "can_decide": can(user, Capability.VERIFY_WORKERS)
         and worker.status == "nominated"
