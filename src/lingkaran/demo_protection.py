@@ -10,16 +10,17 @@ its own transaction and is idempotent (a second run finds what the first wrote a
      halved from January, the others from April), renewed July-December for all but two: one who lapses (nothing
      paid after June: ended) and one sponsored again from October (reactivated); a wage earner (PU) is among them;
    - BAZNAS Kalimantan Timur (zakat) for zakat-eligible workers of the province, April-September 2026 (in grace by
-     October);
+     December, three months unpaid; three of them go on with co-payment plans from October, ``demo_continuation``);
    - and the first campaign's pool enrols what its donations can pay for, May-October 2026 (``pool_enrol``);
    - a co-funded block: Bank Jateng 60 % and the Pemda 40 % of three workers, September 2026-February 2027.
 2. ``_protection_registrations``: every sponsored worker and a few more are registered with the agency simulator in
    January 2026 (KPJ numbers); the wage earner is refused (``covered_as_wage_earner``).
-3. ``_protection_cycles``: the monthly cycle for every month from January 2026 to October 2026 (or the month before today, if earlier), each run
-   as of its own month (the simulator accepts arrears of at most 3 months), then the membership status as of the
-   last month run: active, grace, ended and reactivated workers.
+3. ``_protection_cycles``: the monthly cycle for every month from January 2026 to December 2026 (on an earlier day,
+   to the last month whose pay day has come), each run as of its own month (the simulator accepts arrears of at most
+   3 months), then the membership status as of the last month run: active, grace, ended and reactivated workers, so
+   that on the day the demo is built its workers are protected now.
 4. ``_protection_campaign_pools``: the other published campaigns' pools enrol what their donations can pay for, in
-   blocks from November 2026 (reserved, not yet paid), so that every demo donor's donation leads to worker-months.
+   blocks from January 2027 (reserved, not yet paid), so that every demo donor's donation leads to worker-months.
 5. ``_protection_nik_list_file``: ``var/demo/daftar-nik-csr-bank-jateng.xlsx``, a list of NIKs to upload on
    ``/sponsorships/directed/upload/`` whose row report shows every outcome.
 """
@@ -33,8 +34,8 @@ from lingkaran import demo_continuation
 
 HISTORY_START = date(2026, 1, 1)
 # The story ends here whatever day the demo is built, so it always shows the same states (active, grace, ended,
-# reactivated); before this month it ends with the month before today.
-HISTORY_END = date(2026, 10, 1)
+# reactivated); before this month it ends with the last month whose pay day has come.
+HISTORY_END = date(2026, 12, 1)
 REGISTRATION_KEY = "demo:registrations:2026-01"
 PAY_DAY = 5  # the cycle of a month runs on this day of it
 EXTRA_REGISTERED = 40  # registered workers nobody sponsors (membership "not started")
@@ -324,7 +325,9 @@ def _protection_cycles(rng: random.Random, log) -> None:
     from lingkaran.protection.models import Cycle, SponsoredMonth
 
     finance = User.objects.get(username="keuangan")
-    last = min(_add_months(_month(timezone.localdate()), -1), HISTORY_END)
+    today = timezone.localdate()
+    # The last month whose cycle has run by today: this month once its pay day has come, else the month before.
+    last = min(_month(today) if today.day >= PAY_DAY else _add_months(_month(today), -1), HISTORY_END)
     done = set(Cycle.objects.filter(state=Cycle.State.DONE).values_list("month", flat=True))
     month, ran = HISTORY_START, []
     while month <= last:
@@ -342,7 +345,7 @@ def _protection_cycles(rng: random.Random, log) -> None:
 
 def _protection_campaign_pools(rng: random.Random, log) -> None:
     """The other published campaigns' pools enrol what their donations (the demo donors' pledges among them) can pay
-    for, in blocks from November 2026, so that a donor can follow a donation to the worker-months it reserved (the
+    for, in blocks from January 2027, so that a donor can follow a donation to the worker-months it reserved (the
     funder view, docs/subsystems/protection-funder-view.md). Idempotent: a pool that has enrolled is left alone."""
     from lingkaran.core.models import User
     from lingkaran.funding.models import Campaign
@@ -355,7 +358,7 @@ def _protection_campaign_pools(rng: random.Random, log) -> None:
     for campaign in Campaign.objects.filter(state="published").exclude(pk__in=enrolled).order_by("pk"):
         rows = pool_enrol(campaign=campaign, as_of=HISTORY_END.replace(day=15), by=finance)
         made.append(f"{campaign.slug} {len(rows)}")
-    log(f"protection: campaign pools enrolled from November 2026 ({', '.join(made) or 'already done'})")
+    log(f"protection: campaign pools enrolled from January 2027 ({', '.join(made) or 'already done'})")
 
 
 DEMO_NIK_LIST = "daftar-nik-csr-bank-jateng.xlsx"

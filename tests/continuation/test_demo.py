@@ -1,5 +1,5 @@
 """The demo's co-payment plans (``lingkaran.demo_continuation``) on top of the base demo and the protection history:
-October 2026's cycle bills a co-paid line from the worker's own money and bridged lines the bridge fund advanced,
+October 2026's cycle (and those after it) bills a co-paid line from the worker's own money and bridged lines the bridge fund advanced,
 the field agent of Penajam Paser Utara sees them, and a second run of every step adds nothing."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.db.models import Sum
 
 from lingkaran import demo, demo_continuation, demo_protection
 from lingkaran.continuation.models import CoPayPlan, MonthPart, PlanMonth, WorkerPayment
@@ -67,7 +68,10 @@ def test_the_demo_bills_co_paid_and_bridged_months_once(settings, tmp_path, djan
     ) == {"confirmed"}
 
     finance = User.objects.get(username="keuangan")
-    assert worker_continuation(finance, plans[1].worker_id).debt == bridged.bridged_part
+    # The bridge fund advanced the second worker's whole part of every month billed since (the debt is their sum).
+    advanced = PlanMonth.objects.filter(worker_id=plans[1].worker_id).aggregate(total=Sum("bridged_part"))
+    assert advanced["total"] > bridged.bridged_part
+    assert worker_continuation(finance, plans[1].worker_id).debt == advanced["total"]
     assert worker_continuation(finance, plans[0].worker_id).debt == 0
     agent = User.objects.get(username="agen.ppu")
     assert plans_visible_to(agent).filter(pk=plans[0].pk).exists()

@@ -72,7 +72,7 @@ def test_a_year_of_protection_history_built_twice(settings, tmp_path, django_cap
     assert Sponsorship.objects.filter(kind="pooled").exists()
 
     # Confirmed lines in every month of the history; every cycle done.
-    months = [date(2026, m, 1) for m in range(1, 11)]
+    months = [date(2026, m, 1) for m in range(1, 13)]
     for month in months:
         assert ContributionLine.objects.filter(month=month, state="confirmed").exists(), month
     assert set(Cycle.objects.values_list("state", flat=True)) == {"done"}
@@ -102,14 +102,14 @@ def test_a_year_of_protection_history_built_twice(settings, tmp_path, django_cap
     assert states.count("reactivated") == 1
     assert {"active", "grace"} <= set(states)
 
-    # One co-funded block: Bank Jateng 60 %, the Pemda 40 %, priced as APBD; September and October paid per share.
+    # One co-funded block: Bank Jateng 60 %, the Pemda 40 %, priced as APBD; September to December paid per share.
     from lingkaran.protection.models import CoFunding, SponsoredShare
 
     split = CoFunding.objects.get()
     assert split.source == "apbd"
     assert list(split.shares.values_list("share_bp", flat=True)) == [6000, 4000]
     paid = ContributionLine.objects.filter(cofunding=split, state="confirmed")
-    assert sorted(set(paid.values_list("month", flat=True))) == [date(2026, 9, 1), date(2026, 10, 1)]
+    assert sorted(set(paid.values_list("month", flat=True))) == [date(2026, m, 1) for m in (9, 10, 11, 12)]
     assert set(paid.values_list("amount", flat=True)) == {16_800}
     assert set(SponsoredShare.objects.values_list("amount", flat=True)) == {10_080, 6_720}
 
