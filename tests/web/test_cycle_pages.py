@@ -165,6 +165,26 @@ def test_the_reconciliation_page_lists_and_records_actions(world, people, login)
     assert refused.nik_masked in csv
 
 
+def test_the_exceptions_are_paged_and_each_page_keeps_its_tab(world, people, login, monkeypatch):
+    from tests.protection.test_reconciliation import status_of
+
+    client = login(people["finance"])
+    run_april(client)
+    # A second exception: the agency, in May, shows nothing paid after March for a worker whose April we paid.
+    status_of(world["workers"][0], state="grace", as_of=date(2027, 5, 1), last_paid=date(2027, 3, 1))
+    monkeypatch.setattr(views_cycles, "PAGE_SIZE", 1)
+    first = client.get("/cycles/2027-04/reconciliation/", {"show": "all"}).content.decode()
+    second = client.get("/cycles/2027-04/reconciliation/", {"show": "all", "page": 2}).content.decode()
+    assert 'data-testid="exceptions-next"' in first
+    assert 'href="?show=all&amp;page=2"' in first
+    assert 'data-testid="exceptions-next"' not in second
+    kinds = [page.count('data-state="open" data-worker=') for page in (first, second)]
+    assert kinds == [1, 1]
+    assert ('data-kind="paid_inactive" data-state' in first) != ('data-kind="paid_inactive" data-state' in second)
+    # The counts above the tabs are the month's, whichever page is shown.
+    assert second.count('data-open="1"') == 2
+
+
 def test_an_unknown_or_malformed_month_is_not_found(world, people, login):
     client = login(people["finance"])
     assert client.get("/cycles/2027-04/").status_code == 404  # no cycle yet

@@ -305,15 +305,19 @@ def reconciliation(request, month: str):
     shown = request.GET.get("show", "open")
     if shown not in ("open", "resolved", "all"):
         shown = "open"
-    visible = [i for i in items if shown == "all" or i.state == shown]
+    page = Paginator([i for i in items if shown == "all" or i.state == shown], PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     labels = dict(ReconciliationAction.Kind.choices)
-    for item in visible:
+    for item in page.object_list:
         item.kind_label = labels[item.kind]
         item.reason_words = agency_words.reason_text(item.reason, item.reason_text) if item.reason else ""
         item.agency_state_words = agency_words.state_text(item.agency_state) if item.agency_state else ""
     context = {
         "month": f"{when:%Y-%m}",
-        "items": visible,
+        "items": page.object_list,
+        "page": page,
+        "query": f"show={shown}",
         "counts": [
             (value, label, counts[value]["open"], counts[value]["resolved"])
             for value, label in ReconciliationAction.Kind.choices
