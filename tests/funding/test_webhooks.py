@@ -369,4 +369,7 @@ def test_the_sweep_and_charge_commands(fake, midtrans_intent):
     out = StringIO()
     call_command("intake_sweep", stdout=out)
     call_command("pledges_charge", stdout=out)
-    assert out.getvalue().splitlines() == ["0 notification(s) sent to processing", "0 monthly payment link(s) created"]
+    assert out.getvalue().splitlines() == [
+        "0 notification(s) sent to processing; 0 refund(s) found finished",
+        "0 monthly payment link(s) created",
+    ]
