@@ -175,9 +175,9 @@ def test_the_exceptions_are_paged_and_each_page_keeps_its_tab(world, people, log
     monkeypatch.setattr(views_cycles, "PAGE_SIZE", 1)
     first = client.get("/cycles/2027-04/reconciliation/", {"show": "all"}).content.decode()
     second = client.get("/cycles/2027-04/reconciliation/", {"show": "all", "page": 2}).content.decode()
-    assert 'data-testid="exceptions-next"' in first
+    assert 'data-testid="pager-next"' in first
     assert 'href="?show=all&amp;page=2"' in first
-    assert 'data-testid="exceptions-next"' not in second
+    assert 'data-testid="pager-next"' not in second
     kinds = [page.count('data-state="open" data-worker=') for page in (first, second)]
     assert kinds == [1, 1]
     assert ('data-kind="paid_inactive" data-state' in first) != ('data-kind="paid_inactive" data-state' in second)

@@ -30,6 +30,7 @@ from lingkaran.protection.agency.files_in import MAX_FILE_BYTES
 from lingkaran.protection.agency.files_out import report_file
 from lingkaran.protection.agency.messages import column_text, problem_text, reason_text, state_text
 from lingkaran.protection.agency.models import AdapterKind, BatchState, FileImport, LineOutcome, RegistrationOutcome
+from lingkaran.web.listing import query_without_page
 
 PAGE_SIZE = 50
 KIND_LABELS = dict(FileImport.Kind.choices)
@@ -59,12 +60,6 @@ class WageEarnerForm(forms.Form):
 
 def _page(request, queryset, size: int = PAGE_SIZE):
     return Paginator(queryset, size).get_page(request.GET.get("page"))
-
-
-def _query_without_page(request) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
 
 
 def _upload_kinds(user) -> list[str]:
@@ -139,7 +134,7 @@ def payment_batch_detail(request, batch_id: int):
         result=result,
         reason=reason,
         results=[*LineOutcome.Result.choices, ("pending", _("Waiting for the agency"))],
-        query=_query_without_page(request),
+        query=query_without_page(request),
         has_file=batch.adapter == AdapterKind.FILE and batch.state != BatchState.OPEN,
     )
     return render(request, "web/agency/payment_detail.html", context)
@@ -212,7 +207,7 @@ def registration_batch_detail(request, batch_id: int):
         reasons=[(code, reason_text(code), count) for code, count in summary.reasons.items()],
         result=result,
         results=[*RegistrationOutcome.Result.choices, ("pending", _("Waiting for the agency"))],
-        query=_query_without_page(request),
+        query=query_without_page(request),
         has_file=batch.adapter == AdapterKind.FILE and batch.state != BatchState.OPEN,
     )
     return render(request, "web/agency/registration_detail.html", context)
@@ -325,7 +320,7 @@ def import_detail(request, import_id: int):
         page=page,
         rows=rows,
         errors_only=errors_only,
-        query=_query_without_page(request),
+        query=query_without_page(request),
     )
     return render(request, "web/agency/import_detail.html", context)
 
@@ -379,7 +374,7 @@ def simulator(request):
         search=search,
         wage_earners=selectors.wage_earners()[:20],
         form=form,
-        query=_query_without_page(request),
+        query=query_without_page(request),
         covered=(State.ACTIVE, State.REACTIVATED),
     )
     return render(request, "web/agency/simulator.html", context, status=status)

@@ -21,7 +21,6 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -34,6 +33,7 @@ from lingkaran.core.errors import Forbidden, InvalidInput, NotFound
 from lingkaran.protection.errors import TariffNotInForce
 from lingkaran.registry.selectors import worker_for
 from lingkaran.web import forms_continuation as cforms
+from lingkaran.web.listing import query_without_page, rows_or_page
 
 PAGE_SIZE = 50
 
@@ -92,20 +92,13 @@ def plan_list(request):
     data = form.cleaned_data if form.is_valid() else {}
     filters = reads.PlanFilter(month=data.get("month"), state=data.get("state", ""), region=data.get("region", ""))
     rows = reads.plans_filtered(request.user, filters)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     context = {
         "form": form,
-        "page": page,
-        "query": query.urlencode(),
+        "page": Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")),
+        "query": query_without_page(request),
         "can_plan": reads.may_plan(request.user),
     }
-    partial = request.htmx and not request.htmx.history_restore_request
-    template = "web/continuation/_rows.html" if partial else "web/continuation/list.html"
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return rows_or_page(request, "web/continuation/_rows.html", "web/continuation/list.html", context)
 
 
 # --- A new plan -----------------------------------------------------------------------------------------------------

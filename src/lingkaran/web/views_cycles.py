@@ -23,7 +23,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -36,6 +35,7 @@ from lingkaran.protection.agency import messages as agency_words
 from lingkaran.protection.cycle import cycle_run
 from lingkaran.protection.domain import cycle as cycle_rules
 from lingkaran.protection.models import ContributionLine, ReconciliationAction
+from lingkaran.web.listing import query_without_page, rows_or_page
 
 PAGE_SIZE = 50
 
@@ -211,22 +211,15 @@ def cycle_detail(request, month: str):
             file_format,
             f"cycle-{when:%Y-%m}-lines",
         )
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    query.pop("format", None)
     context = {
         "cycle": cycle,
         "month": f"{when:%Y-%m}",
         "form": form,
-        "page": page,
-        "query": query.urlencode(),
+        "page": Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")),
+        "query": query_without_page(request),
         "reasons": [(code, agency_words.reason_text(code), n) for code, n in recon.line_reasons(when)],
     }
-    partial = request.htmx and not request.htmx.history_restore_request
-    response = render(request, "web/cycles/_lines.html" if partial else "web/cycles/detail.html", context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return rows_or_page(request, "web/cycles/_lines.html", "web/cycles/detail.html", context)
 
 
 # --- Reconciliation --------------------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from lingkaran.core.domain.roles import Capability, RoleName
 from lingkaran.core.errors import NotFound
 from lingkaran.protection import selectors_funder as reads
 from lingkaran.protection.models import SponsoredMonth, SponsorshipKind
+from lingkaran.web.listing import query_without_page
 from lingkaran.web.views_funding import SESSION_ORDERS, _export
 
 PAGE_SIZE = 50
@@ -47,13 +48,6 @@ def _today(request) -> date:
         return parse_date(request.GET.get("on", "") or "") or timezone.localdate()
     except ValueError:  # well formed but no such day (2026-02-30)
         return timezone.localdate()
-
-
-def _query(request, *drop: str) -> str:
-    query = request.GET.copy()
-    for key in ("page", "format", *drop):
-        query.pop(key, None)
-    return query.urlencode()
 
 
 # --- The chart ------------------------------------------------------------------------------------------------------
@@ -250,7 +244,7 @@ def _workers(request, scope: reads.Scope, *, filename: str, back_url: str):
         "scope": scope,
         "page": page,
         "rows": rows,
-        "query": _query(request),
+        "query": query_without_page(request),
         "today": today,
         "back_url": back_url,
     }
@@ -289,7 +283,14 @@ def _trace_page(request, trace: reads.Trace, **extra):
         m.attributed = reads.attributed_of(m, trace)
         m.regency_name = names.get(m.regency, m.regency)
     unspent = trace.receipt.net - trace.attributed if trace.receipt else 0
-    context = {"trace": trace, "page": page, "rows": rows, "query": _query(request), "unspent": unspent, **extra}
+    context = {
+        "trace": trace,
+        "page": page,
+        "rows": rows,
+        "query": query_without_page(request),
+        "unspent": unspent,
+        **extra,
+    }
     return render(request, "web/funder_protection/trace.html", context)
 
 

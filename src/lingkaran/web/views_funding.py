@@ -41,6 +41,7 @@ from lingkaran.funding.tickets import standard_ticket
 from lingkaran.web import forms
 from lingkaran.web import forms_funding as fforms
 from lingkaran.web import forms_registry as rforms
+from lingkaran.web.listing import query_without_page
 
 SESSION_ORDERS = "lingkaran_donation_orders"
 MAX_SESSION_ORDERS = 20
@@ -53,13 +54,6 @@ def _language() -> str:
 
 def _page(request, queryset, size: int = PAGE_SIZE):
     return Paginator(queryset, size).get_page(request.GET.get("page"))
-
-
-def _query_without_page(request) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    query.pop("format", None)
-    return query.urlencode()
 
 
 def _pdf_language(request) -> str:
@@ -536,7 +530,7 @@ def donation_list(request):
         "donations",
         form=form,
         page=_page(request, donations),
-        query=_query_without_page(request),
+        query=query_without_page(request),
         may_export_personal=can(request.user, Capability.EXPORT_PERSONAL_DATA),
     )
     return render(request, "web/funding/donation_list.html", context)
@@ -626,7 +620,7 @@ def refund_list(request):
         state=state,
         states=Refund.State.choices,
         waiting_ids=waiting_ids,
-        query=_query_without_page(request),
+        query=query_without_page(request),
         may_approve=user.role in (RoleName.FINANCE, RoleName.OPERATOR),
         reject_form=fforms.RejectForm(),
     )
@@ -711,7 +705,7 @@ def inbox(request):
     if file_format in ("csv", "xlsx"):
         return _export(INBOX_HEADER, _inbox_rows(events), file_format, "gateway-inbox")
     context = _money_context(
-        request, "inbox", form=form, page=_page(request, events), query=_query_without_page(request)
+        request, "inbox", form=form, page=_page(request, events), query=query_without_page(request)
     )
     template = "web/funding/_inbox_rows.html" if request.htmx else "web/funding/inbox.html"
     return render(request, template, context)

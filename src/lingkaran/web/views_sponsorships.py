@@ -49,6 +49,7 @@ from lingkaran.protection.errors import (
     WorkerMonthTaken,
 )
 from lingkaran.web import forms_sponsorships as sforms
+from lingkaran.web.listing import query_without_page, rows_or_page
 
 PAGE_SIZE = 50
 
@@ -99,22 +100,15 @@ def sponsorship_list(request):
         funder_id=data.get("funder"), kind=data.get("kind", ""), state=data.get("state", ""), month=data.get("month")
     )
     rows = reads.sponsorships_filtered(request.user, filters)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     context = {
         "form": form,
-        "page": page,
-        "query": query.urlencode(),
+        "page": Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")),
+        "query": query_without_page(request),
         "totals": reads.funder_totals(rows),
         "can_manage": can(request.user, Capability.MANAGE_SPONSORSHIPS),
         "short": reads.reservations_short(request.user),
     }
-    partial = request.htmx and not request.htmx.history_restore_request
-    template = "web/sponsorships/_rows.html" if partial else "web/sponsorships/list.html"
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return rows_or_page(request, "web/sponsorships/_rows.html", "web/sponsorships/list.html", context)
 
 
 # --- Directed -------------------------------------------------------------------------------------------------------
