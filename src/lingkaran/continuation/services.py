@@ -205,7 +205,6 @@ def plan_create(
     )
     worker, first, funder_pool = plan_spec.worker, plan_spec.first_month, plan_spec.funder_pool
     months = [p.month for p in plan_spec.months]
-    priced = [(p.month, p.worker_bp, p.source, p.amount, p.funder_part, p.worker_part) for p in plan_spec.months]
     needed = plan_spec.needed
     if needed and needed > balance_of(funder_pool):
         raise PlanPoolInsufficient(
@@ -231,15 +230,15 @@ def plan_create(
                         PlanMonth(
                             plan=plan,
                             worker=worker,
-                            month=month,
-                            amount=amount,
-                            source=source,
-                            worker_bp=bp,
-                            funder_part=funder,
-                            worker_part=own,
-                            line_key=line_key(worker.pk, month),
+                            month=p.month,
+                            amount=p.amount,
+                            source=p.source,
+                            worker_bp=p.worker_bp,
+                            funder_part=p.funder_part,
+                            worker_part=p.worker_part,
+                            line_key=line_key(worker.pk, p.month),
                         )
-                        for month, bp, source, amount, funder, own in priced
+                        for p in plan_spec.months
                     ]
                 )
         except IntegrityError:
